@@ -8,6 +8,7 @@
 #include "rs-account.h"
 #include "rs-enums.h"
 #include "rs-error.h"
+#include "rs-net.h"
 #include "rs-utils.h"
 
 struct _RsAccount
@@ -23,6 +24,10 @@ struct _RsAccount
   char           *state_detail;
   GDateTime      *last_checked;
   guint           credentials_generation;
+
+  RsServerSettings *imap;
+  RsServerSettings *smtp;
+  RsTrust          *trust;
 };
 
 G_DEFINE_FINAL_TYPE (RsAccount, rs_account, G_TYPE_OBJECT)
@@ -75,6 +80,62 @@ id_is_valid (const char *id)
   return TRUE;
 }
 
+static RsServerSettings *
+read_server_settings (GKeyFile    *key_file,
+                      const char  *group,
+                      const char  *prefix,
+                      GError     **error)
+{
+  g_autofree char *host_key = g_strconcat (prefix, "Host", NULL);
+  g_autofree char *port_key = g_strconcat (prefix, "Port", NULL);
+  g_autofree char *security_key = g_strconcat (prefix, "Security", NULL);
+  g_autofree char *username_key = g_strconcat (prefix, "Username", NULL);
+  g_autofree char *host = NULL;
+  g_autofree char *security_str = NULL;
+  g_autofree char *username = NULL;
+  RsSecurity security;
+  gint64 port;
+
+  host = g_key_file_get_string (key_file, group, host_key, NULL);
+  if (host == NULL)
+    return NULL;
+
+  port = g_key_file_get_int64 (key_file, group, port_key, NULL);
+  security_str = g_key_file_get_string (key_file, group, security_key, NULL);
+  username = g_key_file_get_string (key_file, group, username_key, NULL);
+
+  if (*host == '\0' || port <= 0 || port > 65535 ||
+      !rs_security_from_string (security_str, &security) ||
+      username == NULL || *username == '\0')
+    {
+      g_set_error (error, RS_ERROR, RS_ERROR_STORAGE,
+                   _("Account %s has incomplete %s settings"), group, prefix);
+      return NULL;
+    }
+
+  return rs_server_settings_new (host, (guint16)port, security, username);
+}
+
+static void
+write_server_settings (GKeyFile               *key_file,
+                       const char             *group,
+                       const char             *prefix,
+                       const RsServerSettings *settings)
+{
+  g_autofree char *host_key = g_strconcat (prefix, "Host", NULL);
+  g_autofree char *port_key = g_strconcat (prefix, "Port", NULL);
+  g_autofree char *security_key = g_strconcat (prefix, "Security", NULL);
+  g_autofree char *username_key = g_strconcat (prefix, "Username", NULL);
+
+  if (settings == NULL)
+    return;
+
+  g_key_file_set_string (key_file, group, host_key, settings->host);
+  g_key_file_set_int64 (key_file, group, port_key, settings->port);
+  g_key_file_set_string (key_file, group, security_key, rs_security_to_string (settings->security));
+  g_key_file_set_string (key_file, group, username_key, settings->username);
+}
+
 static void
 rs_account_finalize (GObject *object)
 {
@@ -86,6 +147,9 @@ rs_account_finalize (GObject *object)
   g_clear_pointer (&self->provider_name, g_free);
   g_clear_pointer (&self->state_detail, g_free);
   g_clear_pointer (&self->last_checked, g_date_time_unref);
+  g_clear_pointer (&self->imap, rs_server_settings_free);
+  g_clear_pointer (&self->smtp, rs_server_settings_free);
+  g_clear_pointer (&self->trust, rs_trust_free);
 
   G_OBJECT_CLASS (rs_account_parent_class)->finalize (object);
 }
@@ -466,6 +530,34 @@ rs_account_new_from_key_file (GKeyFile    *key_file,
       self->credentials_generation = (guint)generation;
     }
 
+  self->imap = read_server_settings (key_file, group, "Imap", &local_error);
+  if (local_error == NULL)
+    self->smtp = read_server_settings (key_file, group, "Smtp", &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  if (self->kind == RS_ACCOUNT_KIND_IMAP && (self->imap == NULL || self->smtp == NULL))
+    {
+      g_set_error (error, RS_ERROR, RS_ERROR_STORAGE,
+                   _("Account %s has no IMAP or SMTP settings"), group);
+      return NULL;
+    }
+
+  {
+    g_autofree char *ca_file = g_key_file_get_string (key_file, group, "CaFile", NULL);
+    g_auto(GStrv) pins = g_key_file_get_string_list (key_file, group, "TrustedFingerprints", NULL, NULL);
+
+    if (ca_file != NULL || pins != NULL)
+      {
+        self->trust = g_new0 (RsTrust, 1);
+        self->trust->ca_file = g_steal_pointer (&ca_file);
+        self->trust->pinned_fingerprints = g_steal_pointer (&pins);
+      }
+  }
+
   last_checked = g_key_file_get_int64 (key_file, group, "LastChecked", NULL);
   if (last_checked > 0)
     self->last_checked = g_date_time_new_from_unix_utc (last_checked);
@@ -491,6 +583,94 @@ rs_account_save_to_key_file (RsAccount  *self,
   g_key_file_set_uint64 (key_file, group, "CredentialsGeneration", self->credentials_generation);
   if (self->last_checked != NULL)
     g_key_file_set_int64 (key_file, group, "LastChecked", g_date_time_to_unix (self->last_checked));
+
+  write_server_settings (key_file, group, "Imap", self->imap);
+  write_server_settings (key_file, group, "Smtp", self->smtp);
+
+  if (self->trust != NULL && self->trust->ca_file != NULL)
+    g_key_file_set_string (key_file, group, "CaFile", self->trust->ca_file);
+  if (self->trust != NULL && self->trust->pinned_fingerprints != NULL &&
+      self->trust->pinned_fingerprints[0] != NULL)
+    g_key_file_set_string_list (key_file, group, "TrustedFingerprints",
+                                (const char * const *)self->trust->pinned_fingerprints,
+                                g_strv_length (self->trust->pinned_fingerprints));
+}
+
+const RsServerSettings *
+rs_account_get_imap_settings (RsAccount *self)
+{
+  g_return_val_if_fail (RS_IS_ACCOUNT (self), NULL);
+
+  return self->imap;
+}
+
+void
+rs_account_set_imap_settings (RsAccount              *self,
+                              const RsServerSettings *settings)
+{
+  g_return_if_fail (RS_IS_ACCOUNT (self));
+
+  g_clear_pointer (&self->imap, rs_server_settings_free);
+  if (settings != NULL)
+    self->imap = rs_server_settings_copy (settings);
+}
+
+const RsServerSettings *
+rs_account_get_smtp_settings (RsAccount *self)
+{
+  g_return_val_if_fail (RS_IS_ACCOUNT (self), NULL);
+
+  return self->smtp;
+}
+
+void
+rs_account_set_smtp_settings (RsAccount              *self,
+                              const RsServerSettings *settings)
+{
+  g_return_if_fail (RS_IS_ACCOUNT (self));
+
+  g_clear_pointer (&self->smtp, rs_server_settings_free);
+  if (settings != NULL)
+    self->smtp = rs_server_settings_copy (settings);
+}
+
+/**
+ * rs_account_get_trust:
+ *
+ * Returns: (nullable): the CA file and pinned certificates the user chose
+ */
+const RsTrust *
+rs_account_get_trust (RsAccount *self)
+{
+  g_return_val_if_fail (RS_IS_ACCOUNT (self), NULL);
+
+  return self->trust;
+}
+
+void
+rs_account_set_trust (RsAccount     *self,
+                      const RsTrust *trust)
+{
+  g_return_if_fail (RS_IS_ACCOUNT (self));
+
+  g_clear_pointer (&self->trust, rs_trust_free);
+  if (trust != NULL)
+    self->trust = rs_trust_copy (trust);
+}
+
+/**
+ * rs_account_bump_credentials_generation:
+ *
+ * Invalidates the stored secret: the secret store only hands out secrets
+ * saved under the account's current generation, so the user must sign in
+ * again.
+ */
+void
+rs_account_bump_credentials_generation (RsAccount *self)
+{
+  g_return_if_fail (RS_IS_ACCOUNT (self));
+
+  self->credentials_generation++;
 }
 
 const char *

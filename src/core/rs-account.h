@@ -30,6 +30,9 @@ typedef enum
   RS_SECURITY_STARTTLS,  /* cleartext greeting, then mandatory STARTTLS (143, 587) */
 } RsSecurity;
 
+typedef struct _RsServerSettings RsServerSettings;  /* see rs-net.h */
+typedef struct _RsTrust          RsTrust;           /* see rs-net.h */
+
 #define RS_TYPE_ACCOUNT (rs_account_get_type ())
 G_DECLARE_FINAL_TYPE (RsAccount, rs_account, RS, ACCOUNT, GObject)
 
@@ -53,6 +56,18 @@ GDateTime     *rs_account_get_last_checked    (RsAccount      *self);
 void           rs_account_set_last_checked    (RsAccount      *self,
                                                GDateTime      *last_checked);
 guint          rs_account_get_credentials_generation (RsAccount *self);
+void           rs_account_bump_credentials_generation (RsAccount *self);
+
+/* IMAP/SMTP accounts: where to receive and send, and what to trust. */
+const RsServerSettings *rs_account_get_imap_settings (RsAccount              *self);
+void                    rs_account_set_imap_settings (RsAccount              *self,
+                                                      const RsServerSettings *settings);
+const RsServerSettings *rs_account_get_smtp_settings (RsAccount              *self);
+void                    rs_account_set_smtp_settings (RsAccount              *self,
+                                                      const RsServerSettings *settings);
+const RsTrust          *rs_account_get_trust         (RsAccount              *self);
+void                    rs_account_set_trust         (RsAccount              *self,
+                                                      const RsTrust          *trust);
 
 /* Serialisation to and from one group of a GKeyFile.  Only settings are
  * written here, never a secret: those live in the Secret Service. */

@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "rs-error.h"
+
 G_BEGIN_DECLS
 
 /* What we show a user about a certificate we refused, and what we pin

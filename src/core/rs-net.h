@@ -8,24 +8,24 @@
 
 G_BEGIN_DECLS
 
-/* Where and how to reach one service. */
-typedef struct
+/* Where and how to reach one service.  (The typedef is in rs-account.h.) */
+struct _RsServerSettings
 {
   char       *host;
   guint16     port;
   RsSecurity  security;
   char       *username;
-} RsServerSettings;
+};
 
 /* What, beyond the system's CAs, the user has chosen to trust for an
  * account.  Certificate checks are never turned off: a certificate is
  * accepted when the system trusts it, when it chains to @ca_file, or when
  * its SHA-256 fingerprint is one of @pinned_fingerprints. */
-typedef struct
+struct _RsTrust
 {
   char  *ca_file;               /* nullable: a PEM file of CA certificates */
   char **pinned_fingerprints;   /* nullable: lowercase hex SHA-256, no colons */
-} RsTrust;
+};
 
 #define RS_DEFAULT_TIMEOUT_SECONDS 20
 

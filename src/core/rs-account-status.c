@@ -68,7 +68,7 @@ rs_format_time_ago (GDateTime *then,
                             (int)(minutes / 60));
 
   /* Translators: a date, see strftime(3) */
-  return g_date_time_format (then, _("on %e %B %Y"));
+  return g_date_time_format (then, _("on %-d %B %Y"));
 }
 
 /**

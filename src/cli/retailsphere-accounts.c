@@ -1,0 +1,766 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "retailsphere-accounts"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <libsecret/secret.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rs-account-setup.h"
+#include "rs-account-status.h"
+#include "rs-account-store.h"
+#include "rs-certificate.h"
+#include "rs-error.h"
+#include "rs-validate.h"
+
+/* retailsphere-accounts: the command-line front for administrators and
+ * scripts.  It drives the same core code as the dialog.
+ *
+ * Exit status: 0 success, 1 the operation failed, 2 bad usage or input. */
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE  2
+#define MAX_PASSWORD_LENGTH 4096
+
+typedef struct
+{
+  GMainLoop    *loop;
+  GAsyncResult *result;
+  gboolean      json;
+} Waiter;
+
+static const struct {
+  const char *name;
+  const char *summary;
+} commands[] = {
+  { "list",     N_("List connected accounts") },
+  { "add-imap", N_("Connect an IMAP/SMTP account (tests both, saves only on success)") },
+  { "check",    N_("Sign in to a connected account’s servers again") },
+  { "remove",   N_("Remove an account, its settings and its password") },
+};
+
+static char *
+usage_summary (void)
+{
+  GString *str = g_string_new (_("Commands:"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (str, "\n  %-10s %s", commands[i].name, _(commands[i].summary));
+
+  g_string_append_printf (str, "\n\n%s", _("Run “retailsphere-accounts COMMAND --help” for a command’s options."));
+
+  return g_string_free (str, FALSE);
+}
+
+static void
+print_json (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, node);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
+static const char *
+service_label (RsService service)
+{
+  switch (service)
+    {
+    case RS_SERVICE_IMAP: return _("Receiving (IMAP)");
+    case RS_SERVICE_SMTP: return _("Sending (SMTP)");
+    case RS_SERVICE_NONE:
+    default:              return NULL;
+    }
+}
+
+static char *
+format_date (GDateTime *date)
+{
+  return date ? g_date_time_format_iso8601 (date) : NULL;
+}
+
+/* Prints @error and returns the exit status it deserves. */
+static int
+report_error (const GError *error,
+              gboolean      json)
+{
+  RsService service = rs_error_get_service (error);
+  const char *server_text = rs_error_get_server_text (error);
+  RsCertificateInfo *certificate = rs_error_get_certificate (error);
+  const char *kind = error->domain == RS_ERROR ? rs_error_code_to_string (error->code) : "protocol";
+  gboolean usage = error->domain == RS_ERROR && error->code == RS_ERROR_INPUT;
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "error");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "kind");
+      json_builder_add_string_value (builder, kind);
+      json_builder_set_member_name (builder, "service");
+      if (rs_service_to_string (service) != NULL)
+        json_builder_add_string_value (builder, rs_service_to_string (service));
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, error->message);
+      json_builder_set_member_name (builder, "server_text");
+      if (server_text != NULL)
+        json_builder_add_string_value (builder, server_text);
+      else
+        json_builder_add_null_value (builder);
+      if (rs_error_get_response_code (error) != NULL)
+        {
+          json_builder_set_member_name (builder, "response_code");
+          json_builder_add_string_value (builder, rs_error_get_response_code (error));
+        }
+      if (certificate != NULL)
+        {
+          g_autofree char *not_before = format_date (certificate->not_before);
+          g_autofree char *not_after = format_date (certificate->not_after);
+          g_auto(GStrv) problems = rs_certificate_describe_problems (certificate->errors);
+
+          json_builder_set_member_name (builder, "fingerprint");
+          json_builder_add_string_value (builder, certificate->fingerprint);
+          json_builder_set_member_name (builder, "certificate");
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "subject");
+          json_builder_add_string_value (builder, certificate->subject);
+          json_builder_set_member_name (builder, "issuer");
+          json_builder_add_string_value (builder, certificate->issuer);
+          json_builder_set_member_name (builder, "not_before");
+          json_builder_add_string_value (builder, not_before);
+          json_builder_set_member_name (builder, "not_after");
+          json_builder_add_string_value (builder, not_after);
+          json_builder_set_member_name (builder, "problems");
+          json_builder_begin_array (builder);
+          for (guint i = 0; problems != NULL && problems[i] != NULL; i++)
+            json_builder_add_string_value (builder, problems[i]);
+          json_builder_end_array (builder);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    {
+      if (service_label (service) != NULL)
+        /* Translators: "Sending (SMTP) failed: The server refused …" */
+        g_printerr (_("%s failed: %s\n"), service_label (service), error->message);
+      else
+        g_printerr ("%s\n", error->message);
+
+      if (server_text != NULL)
+        g_printerr (_("  The server said: %s\n"), server_text);
+
+      if (certificate != NULL)
+        {
+          g_autofree char *not_before = format_date (certificate->not_before);
+          g_autofree char *not_after = format_date (certificate->not_after);
+          g_auto(GStrv) problems = rs_certificate_describe_problems (certificate->errors);
+
+          for (guint i = 0; problems != NULL && problems[i] != NULL; i++)
+            g_printerr ("  • %s\n", problems[i]);
+          g_printerr (_("  Subject:     %s\n"), certificate->subject ? certificate->subject : "");
+          g_printerr (_("  Issuer:      %s\n"), certificate->issuer ? certificate->issuer : "");
+          g_printerr (_("  Valid from:  %s\n"), not_before ? not_before : "");
+          g_printerr (_("  Valid until: %s\n"), not_after ? not_after : "");
+          g_printerr (_("  SHA-256:     %s\n"), certificate->fingerprint);
+          g_printerr (_("If you know this certificate is the right one, add "
+                        "--trust-fingerprint %s, or give your organisation’s CA with --ca-file.\n"),
+                      certificate->fingerprint);
+        }
+    }
+
+  return usage ? EXIT_USAGE : EXIT_FAILED;
+}
+
+static int
+usage_error (GOptionContext *context,
+             gboolean        json,
+             const char     *message)
+{
+  g_autoptr(GError) error = g_error_new_literal (RS_ERROR, RS_ERROR_INPUT, message);
+
+  if (!json)
+    g_printerr ("retailsphere-accounts: ");
+  report_error (error, json);
+  if (!json && context != NULL)
+    g_printerr (_("Run “retailsphere-accounts %s --help” for its options.\n"),
+                g_option_context_get_summary (context) ? g_option_context_get_summary (context) : "");
+
+  return EXIT_USAGE;
+}
+
+static gboolean
+parse_options (GOptionContext  *context,
+               int             *argc,
+               char          ***argv,
+               gboolean         json,
+               int             *status)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      *status = usage_error (NULL, json, error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+argv_wants_json (int    argc,
+                 char **argv)
+{
+  for (int i = 0; i < argc; i++)
+    if (g_strcmp0 (argv[i], "--json") == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+static RsAccountStore *
+open_store (gboolean   json,
+            int       *status)
+{
+  g_autoptr(RsAccountStore) store = rs_account_store_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (!rs_account_store_load (store, &error))
+    {
+      *status = report_error (error, json);
+      return NULL;
+    }
+
+  return g_steal_pointer (&store);
+}
+
+static void
+waiter_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Waiter *waiter = user_data;
+
+  waiter->result = g_object_ref (result);
+  g_main_loop_quit (waiter->loop);
+}
+
+static void
+wait_for (Waiter *waiter)
+{
+  if (waiter->result == NULL)
+    g_main_loop_run (waiter->loop);
+}
+
+static void
+setup_step_cb (RsAccountSetup *setup,
+               RsSetupStep     step,
+               RsStepState     state,
+               gpointer        user_data)
+{
+  Waiter *waiter = user_data;
+  const char *what;
+
+  if (waiter->json)
+    return;
+
+  switch (step)
+    {
+    case RS_SETUP_STEP_KEYRING: what = _("Checking the keyring"); break;
+    case RS_SETUP_STEP_IMAP:    what = _("Signing in to receive (IMAP)"); break;
+    case RS_SETUP_STEP_SMTP:    what = _("Signing in to send (SMTP)"); break;
+    case RS_SETUP_STEP_SAVE:    what = _("Saving the account"); break;
+    default:                    g_assert_not_reached ();
+    }
+
+  switch (state)
+    {
+    case RS_STEP_STATE_RUNNING:
+      g_printerr ("%s… ", what);
+      break;
+
+    case RS_STEP_STATE_DONE:
+      g_printerr ("%s\n", _("done"));
+      break;
+
+    case RS_STEP_STATE_FAILED:
+      g_printerr ("%s\n", _("failed"));
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+add_server_json (JsonBuilder            *builder,
+                 const char             *name,
+                 const RsServerSettings *settings)
+{
+  json_builder_set_member_name (builder, name);
+  if (settings == NULL)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "host");
+  json_builder_add_string_value (builder, settings->host);
+  json_builder_set_member_name (builder, "port");
+  json_builder_add_int_value (builder, settings->port);
+  json_builder_set_member_name (builder, "security");
+  json_builder_add_string_value (builder, rs_security_to_string (settings->security));
+  json_builder_set_member_name (builder, "username");
+  json_builder_add_string_value (builder, settings->username);
+  json_builder_end_object (builder);
+}
+
+static int
+command_list (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(RsAccountStore) store = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  gboolean json = FALSE;
+  int status = 0;
+  guint n;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, "list");
+  g_option_context_set_description (context, _(commands[0].summary));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+    return status;
+
+  if (argc > 1)
+    return usage_error (context, json, _("“list” takes no arguments"));
+
+  if (!(store = open_store (json, &status)))
+    return status;
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (store));
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr(RsAccount) account = g_list_model_get_item (G_LIST_MODEL (store), i);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_string_value (builder, rs_account_get_id (account));
+          json_builder_set_member_name (builder, "kind");
+          json_builder_add_string_value (builder, rs_account_kind_to_string (rs_account_get_kind (account)));
+          json_builder_set_member_name (builder, "address");
+          json_builder_add_string_value (builder, rs_account_get_address (account));
+          json_builder_set_member_name (builder, "provider");
+          json_builder_add_string_value (builder, rs_account_get_provider_name (account));
+          json_builder_set_member_name (builder, "state");
+          json_builder_add_string_value (builder, rs_account_state_to_string (rs_account_get_state (account)));
+          add_server_json (builder, "imap", rs_account_get_imap_settings (account));
+          add_server_json (builder, "smtp", rs_account_get_smtp_settings (account));
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+
+      root = json_builder_get_root (builder);
+      print_json (root);
+      return 0;
+    }
+
+  if (n == 0)
+    {
+      g_print ("%s\n", _("No accounts are connected. Connect one with “retailsphere-accounts add-imap” "
+                         "or in Retailsphere Settings."));
+      return 0;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(RsAccount) account = g_list_model_get_item (G_LIST_MODEL (store), i);
+      g_autoptr(RsAccountStatus) row = rs_account_status_new (account, now);
+
+      g_print ("%-10s %-32s %s\n", rs_account_get_id (account), row->title, row->subtitle);
+    }
+
+  return 0;
+}
+
+static gboolean
+read_password (char    **password,
+               GError  **error)
+{
+  g_autofree char *buffer = g_malloc0 (MAX_PASSWORD_LENGTH + 2);
+  gsize length;
+
+  if (isatty (STDIN_FILENO))
+    g_printerr ("%s", _("Password (then Enter): "));
+
+  if (fgets (buffer, MAX_PASSWORD_LENGTH + 2, stdin) == NULL)
+    {
+      g_set_error_literal (error, RS_ERROR, RS_ERROR_INPUT,
+                           _("No password was given on standard input"));
+      return FALSE;
+    }
+
+  length = strlen (buffer);
+  if (length > MAX_PASSWORD_LENGTH)
+    {
+      secret_password_wipe (buffer);
+      g_set_error_literal (error, RS_ERROR, RS_ERROR_INPUT,
+                           _("The password on standard input is too long"));
+      return FALSE;
+    }
+
+  /* Only the line ending goes; spaces inside or around a password are its own. */
+  if (length > 0 && buffer[length - 1] == '\n')
+    buffer[--length] = '\0';
+  if (length > 0 && buffer[length - 1] == '\r')
+    buffer[--length] = '\0';
+
+  if (length == 0)
+    {
+      g_set_error_literal (error, RS_ERROR, RS_ERROR_INPUT,
+                           _("The password on standard input is empty"));
+      return FALSE;
+    }
+
+  *password = g_steal_pointer (&buffer);
+
+  return TRUE;
+}
+
+/* Fills port and security from what was given, keeping them consistent. */
+static gboolean
+resolve_server (RsService           service,
+                const char         *field_prefix,
+                const char         *host,
+                const char         *port_text,
+                const char         *security_text,
+                const char         *username,
+                const char         *address,
+                RsServerSettings  **out,
+                GError            **error)
+{
+  g_autofree char *port_field = g_strdup_printf (_("%s port"), field_prefix);
+  RsSecurity security = RS_SECURITY_TLS;
+  guint16 port = 0;
+
+  if (host == NULL)
+    {
+      g_set_error (error, RS_ERROR, RS_ERROR_INPUT, _("--%s-host is required"),
+                   service == RS_SERVICE_IMAP ? "imap" : "smtp");
+      return FALSE;
+    }
+
+  if (security_text != NULL && !rs_security_from_string (security_text, &security))
+    {
+      g_set_error (error, RS_ERROR, RS_ERROR_INPUT,
+                   _("The %s security must be “tls” or “starttls”, not “%s”"),
+                   field_prefix, security_text);
+      return FALSE;
+    }
+
+  if (port_text != NULL && !rs_parse_port (port_field, port_text, &port, error))
+    return FALSE;
+
+  if (port == 0)
+    port = rs_default_port (service, security);
+  else if (security_text == NULL)
+    security = rs_security_for_port (service, port);
+
+  *out = rs_server_settings_new (host, port, security, username ? username : address);
+
+  return TRUE;
+}
+
+static int
+command_add_imap (int    argc,
+                  char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(RsAccountStore) store = NULL;
+  g_autoptr(RsAccountSetup) setup = NULL;
+  g_autoptr(RsImapRequest) request = rs_imap_request_new ();
+  g_autoptr(RsAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autofree char *email = NULL, *display_name = NULL;
+  g_autofree char *imap_host = NULL, *imap_port = NULL, *imap_security = NULL, *imap_username = NULL;
+  g_autofree char *smtp_host = NULL, *smtp_port = NULL, *smtp_security = NULL, *smtp_username = NULL;
+  g_autofree char *ca_file = NULL;
+  g_auto(GStrv) fingerprints = NULL;
+  char *password = NULL;
+  gboolean password_stdin = FALSE;
+  gboolean json = FALSE;
+  Waiter waiter = { 0 };
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "email", 0, 0, G_OPTION_ARG_STRING, &email, N_("The account’s email address"), N_("ADDRESS") },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &display_name, N_("Your name, as recipients see it"), N_("NAME") },
+    { "imap-host", 0, 0, G_OPTION_ARG_STRING, &imap_host, N_("IMAP server"), N_("HOST") },
+    { "imap-port", 0, 0, G_OPTION_ARG_STRING, &imap_port, N_("IMAP port (default 993, or 143 with starttls)"), N_("PORT") },
+    { "imap-security", 0, 0, G_OPTION_ARG_STRING, &imap_security, N_("IMAP security: tls or starttls"), "tls|starttls" },
+    { "imap-username", 0, 0, G_OPTION_ARG_STRING, &imap_username, N_("IMAP username (default: the address)"), N_("USER") },
+    { "smtp-host", 0, 0, G_OPTION_ARG_STRING, &smtp_host, N_("SMTP server"), N_("HOST") },
+    { "smtp-port", 0, 0, G_OPTION_ARG_STRING, &smtp_port, N_("SMTP port (default 465, or 587 with starttls)"), N_("PORT") },
+    { "smtp-security", 0, 0, G_OPTION_ARG_STRING, &smtp_security, N_("SMTP security: tls or starttls"), "tls|starttls" },
+    { "smtp-username", 0, 0, G_OPTION_ARG_STRING, &smtp_username, N_("SMTP username (default: the address)"), N_("USER") },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Also trust the CAs in this PEM file"), N_("PEM") },
+    { "trust-fingerprint", 0, 0, G_OPTION_ARG_STRING_ARRAY, &fingerprints, N_("Trust the certificate with this SHA-256 fingerprint"), N_("SHA256") },
+    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin, N_("Read the password from standard input"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, "add-imap");
+  g_option_context_set_description (context, _(commands[1].summary));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+    return status;
+
+  if (argc > 1)
+    return usage_error (context, json, _("“add-imap” takes no arguments besides its options"));
+  if (email == NULL)
+    return usage_error (context, json, _("--email is required"));
+  if (!password_stdin)
+    return usage_error (context, json,
+                        _("--password-stdin is required: a password on the command line "
+                          "would be visible to other users of this computer"));
+
+  request->address = g_strdup (email);
+  request->display_name = g_strdup (display_name);
+
+  if (!resolve_server (RS_SERVICE_IMAP, "IMAP", imap_host, imap_port, imap_security, imap_username,
+                       email, &request->imap, &error) ||
+      !resolve_server (RS_SERVICE_SMTP, "SMTP", smtp_host, smtp_port, smtp_security, smtp_username,
+                       email, &request->smtp, &error))
+    return report_error (error, json);
+
+  if (ca_file != NULL || fingerprints != NULL)
+    {
+      request->trust = g_new0 (RsTrust, 1);
+
+      if (ca_file != NULL)
+        request->trust->ca_file = g_canonicalize_filename (ca_file, NULL);
+
+      if (fingerprints != NULL)
+        {
+          request->trust->pinned_fingerprints = g_new0 (char *, g_strv_length (fingerprints) + 1);
+          for (guint i = 0; fingerprints[i] != NULL; i++)
+            if (!rs_fingerprint_normalize (fingerprints[i], &request->trust->pinned_fingerprints[i]))
+              {
+                g_autofree char *message =
+                  g_strdup_printf (_("“%s” is not a SHA-256 fingerprint: it should be 64 hexadecimal digits"),
+                                   fingerprints[i]);
+                return usage_error (context, json, message);
+              }
+        }
+    }
+
+  /* Everything typed is checked before the password is even read. */
+  if (!rs_imap_request_validate (request, &error))
+    return report_error (error, json);
+
+  if (!(store = open_store (json, &status)))
+    return status;
+
+  if (!read_password (&password, &error))
+    return report_error (error, json);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  waiter.loop = loop;
+  waiter.json = json;
+
+  setup = rs_account_setup_new (store);
+  g_signal_connect (setup, "step", G_CALLBACK (setup_step_cb), &waiter);
+  rs_account_setup_add_async (setup, request, password, NULL, waiter_done_cb, &waiter);
+  secret_password_free (password);
+  wait_for (&waiter);
+
+  account = rs_account_setup_add_finish (setup, waiter.result, &error);
+  g_clear_object (&waiter.result);
+
+  if (account == NULL)
+    return report_error (error, json);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_string_value (builder, rs_account_get_id (account));
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    g_print ("%s\n", rs_account_get_id (account));
+
+  return 0;
+}
+
+static int
+command_check_or_remove (int       argc,
+                         char    **argv,
+                         gboolean  remove)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(RsAccountStore) store = NULL;
+  g_autoptr(RsAccountSetup) setup = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  const char *name = remove ? "remove" : "check";
+  RsAccount *account;
+  gboolean json = FALSE;
+  gboolean ok;
+  Waiter waiter = { 0 };
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (_("ID"));
+  g_option_context_set_summary (context, name);
+  g_option_context_set_description (context, _(commands[remove ? 3 : 2].summary));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+    return status;
+
+  if (argc != 2)
+    return usage_error (context, json, _("Give exactly one account ID (see “retailsphere-accounts list”)"));
+
+  if (!(store = open_store (json, &status)))
+    return status;
+
+  account = rs_account_store_lookup (store, argv[1]);
+  if (account == NULL)
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("No account has the ID “%s” (see “retailsphere-accounts list”)"), argv[1]);
+      return usage_error (context, json, message);
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  waiter.loop = loop;
+  waiter.json = json;
+
+  setup = rs_account_setup_new (store);
+
+  if (remove)
+    {
+      rs_account_setup_remove_async (setup, argv[1], NULL, waiter_done_cb, &waiter);
+      wait_for (&waiter);
+      ok = rs_account_setup_remove_finish (setup, waiter.result, &error);
+    }
+  else
+    {
+      g_signal_connect (setup, "step", G_CALLBACK (setup_step_cb), &waiter);
+      rs_account_setup_check_async (setup, account, NULL, waiter_done_cb, &waiter);
+      wait_for (&waiter);
+      ok = rs_account_setup_check_finish (setup, waiter.result, &error);
+    }
+  g_clear_object (&waiter.result);
+
+  if (!ok)
+    return report_error (error, json);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_string_value (builder, argv[1]);
+      json_builder_set_member_name (builder, remove ? "removed" : "ok");
+      json_builder_add_boolean_value (builder, TRUE);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else if (remove)
+    g_print (_("Removed %s\n"), argv[1]);
+  else
+    g_print (_("%s works: receiving and sending both signed in\n"), argv[1]);
+
+  return 0;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *summary = NULL;
+  const char *command;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_set_prgname ("retailsphere-accounts");
+
+  command = argc > 1 ? argv[1] : NULL;
+
+  if (g_strcmp0 (command, "--version") == 0 || g_strcmp0 (command, "-V") == 0)
+    {
+      g_print ("retailsphere-accounts %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  if (command == NULL || g_strcmp0 (command, "--help") == 0 || g_strcmp0 (command, "-h") == 0 ||
+      g_strcmp0 (command, "help") == 0)
+    {
+      summary = usage_summary ();
+      g_print ("%s\n  retailsphere-accounts COMMAND [OPTIONS…]\n  retailsphere-accounts --version\n\n%s\n",
+               _("Usage:"), summary);
+      return command == NULL ? EXIT_USAGE : 0;
+    }
+
+  /* Each command parses its own options; argv[0] becomes the command. */
+  if (g_str_equal (command, "list"))
+    return command_list (argc - 1, argv + 1);
+  if (g_str_equal (command, "add-imap"))
+    return command_add_imap (argc - 1, argv + 1);
+  if (g_str_equal (command, "check"))
+    return command_check_or_remove (argc - 1, argv + 1, FALSE);
+  if (g_str_equal (command, "remove"))
+    return command_check_or_remove (argc - 1, argv + 1, TRUE);
+
+  summary = usage_summary ();
+  g_printerr (_("retailsphere-accounts: unknown command “%s”\n\n%s\n"), command, summary);
+
+  return EXIT_USAGE;
+}

@@ -67,6 +67,19 @@ void              rs_net_tls_handshake_async  (GIOStream           *base,
 GIOStream        *rs_net_tls_handshake_finish (GAsyncResult        *result,
                                                GError             **error);
 
+/* Why a TLS connection made by rs_net_tls_handshake_async() was trusted,
+ * for the Security view. */
+typedef enum
+{
+  RS_TLS_TRUST_SYSTEM,   /* the system's certificate authorities vouch for it */
+  RS_TLS_TRUST_CA_FILE,  /* it chains to the account's CA file */
+  RS_TLS_TRUST_PINNED,   /* the user chose to trust this very certificate */
+} RsTlsTrust;
+
+RsTrust          *rs_trust_new                (const char          *ca_file,
+                                               const char * const  *pinned_fingerprints);
+RsTlsTrust        rs_net_tls_get_trust        (GIOStream           *tls);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RsServerSettings, rs_server_settings_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RsTrust, rs_trust_free)
 

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "rs-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "rs-connected-apps-page.h"
+#include "rs-page-state.h"
+#include "rs-window.h"
+
+struct _RsWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  RsAccountStore       *store;
+  GSettings            *settings;
+
+  /* Template widgets */
+  AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar;
+  GtkListBox           *sidebar_list;
+  GtkListBoxRow        *connected_apps_row;
+  GtkWidget            *content;
+  AdwWindowTitle       *page_title;
+  GtkStack             *stack;
+  GtkMenuButton        *account_menu_button;
+  AdwAvatar            *avatar;
+  RsConnectedAppsPage  *connected_apps_page;
+};
+
+G_DEFINE_FINAL_TYPE (RsWindow, rs_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_ACCOUNT_STORE,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
+static GSettings *
+rs_window_create_settings (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  /* The schema keeps the base id, so that a development build shares the
+   * user's settings. */
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, BASE_APP_ID, TRUE);
+
+  if (schema == NULL)
+    {
+      g_warning ("The settings schema %s is not installed; the window size will not be kept",
+                 BASE_APP_ID);
+      return NULL;
+    }
+
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
+static void
+rs_window_restore_size (RsWindow *self)
+{
+  int width;
+  int height;
+
+  g_assert (RS_IS_WINDOW (self));
+
+  if (self->settings == NULL)
+    return;
+
+  width = g_settings_get_int (self->settings, "window-width");
+  height = g_settings_get_int (self->settings, "window-height");
+
+  gtk_window_set_default_size (GTK_WINDOW (self), MAX (width, 360), MAX (height, 294));
+
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+}
+
+static void
+rs_window_save_size (RsWindow *self)
+{
+  int width;
+  int height;
+
+  g_assert (RS_IS_WINDOW (self));
+
+  if (self->settings == NULL)
+    return;
+
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+
+  g_settings_delay (self->settings);
+  g_settings_set_boolean (self->settings, "window-maximized",
+                          gtk_window_is_maximized (GTK_WINDOW (self)));
+  if (width > 0 && height > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+  g_settings_apply (self->settings);
+}
+
+static void
+rs_window_update_title (RsWindow *self)
+{
+  GtkWidget *child;
+  GtkStackPage *page;
+
+  g_assert (RS_IS_WINDOW (self));
+
+  child = gtk_stack_get_visible_child (self->stack);
+  if (child == NULL)
+    return;
+
+  page = gtk_stack_get_page (self->stack, child);
+  adw_window_title_set_title (self->page_title, gtk_stack_page_get_title (page));
+}
+
+static void
+rs_window_present_unavailable (RsWindow             *self,
+                               RsUnavailableFeature  feature)
+{
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  g_assert (RS_IS_WINDOW (self));
+
+  rs_unavailable_message (feature, &heading, &body);
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+leaflet_folded_changed_cb (RsWindow   *self,
+                           GParamSpec *pspec,
+                           AdwLeaflet *leaflet)
+{
+  g_assert (RS_IS_WINDOW (self));
+
+  /* Unfolded, the sidebar shows which page is open. */
+  if (!adw_leaflet_get_folded (self->leaflet))
+    gtk_list_box_select_row (self->sidebar_list, self->connected_apps_row);
+}
+
+static void
+sidebar_row_activated_cb (RsWindow      *self,
+                          GtkListBoxRow *row,
+                          GtkListBox    *list)
+{
+  g_assert (RS_IS_WINDOW (self));
+
+  gtk_stack_set_visible_child_name (self->stack, gtk_widget_get_name (GTK_WIDGET (row)));
+  rs_window_update_title (self);
+  adw_leaflet_set_visible_child (self->leaflet, self->content);
+}
+
+static void
+rs_window_show_settings_action (GtkWidget  *widget,
+                                const char *action_name,
+                                GVariant   *parameter)
+{
+  rs_window_show_settings (RS_WINDOW (widget));
+}
+
+/* The sign-in flows arrive in later versions; until then each says so
+ * plainly rather than pretending to work. */
+static void
+rs_window_sign_in_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  RsUnavailableFeature feature;
+
+  if (g_str_equal (action_name, "win.sign-in-gmail"))
+    feature = RS_UNAVAILABLE_GMAIL_SIGN_IN;
+  else if (g_str_equal (action_name, "win.sign-in-email"))
+    feature = RS_UNAVAILABLE_EMAIL_SIGN_IN;
+  else
+    feature = RS_UNAVAILABLE_RETAILSPHERE_SIGN_IN;
+
+  rs_window_present_unavailable (RS_WINDOW (widget), feature);
+}
+
+static gboolean
+rs_window_close_request (GtkWindow *window)
+{
+  rs_window_save_size (RS_WINDOW (window));
+
+  return GTK_WINDOW_CLASS (rs_window_parent_class)->close_request (window);
+}
+
+static void
+rs_window_constructed (GObject *object)
+{
+  RsWindow *self = (RsWindow *)object;
+
+  G_OBJECT_CLASS (rs_window_parent_class)->constructed (object);
+
+  if (self->store == NULL)
+    self->store = rs_account_store_new (NULL);
+
+  rs_connected_apps_page_set_account_store (self->connected_apps_page, self->store);
+}
+
+static void
+rs_window_dispose (GObject *object)
+{
+  RsWindow *self = (RsWindow *)object;
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), RS_TYPE_WINDOW);
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (rs_window_parent_class)->dispose (object);
+}
+
+static void
+rs_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  RsWindow *self = RS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCOUNT_STORE:
+      g_value_set_object (value, self->store);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+rs_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  RsWindow *self = RS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCOUNT_STORE:
+      self->store = g_value_dup_object (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+rs_window_class_init (RsWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = rs_window_constructed;
+  object_class->dispose = rs_window_dispose;
+  object_class->get_property = rs_window_get_property;
+  object_class->set_property = rs_window_set_property;
+
+  window_class->close_request = rs_window_close_request;
+
+  /**
+   * RsWindow:account-store:
+   *
+   * The accounts the window shows; a store of the default file when unset.
+   */
+  properties [PROP_ACCOUNT_STORE] =
+    g_param_spec_object ("account-store", NULL, NULL,
+                         RS_TYPE_ACCOUNT_STORE,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (RS_TYPE_CONNECTED_APPS_PAGE);
+
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PATH "/ui/rs-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, sidebar_list);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, connected_apps_row);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, content);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, page_title);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, account_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, avatar);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, connected_apps_page);
+  gtk_widget_class_bind_template_callback (widget_class, leaflet_folded_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.show-settings", NULL,
+                                   rs_window_show_settings_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-in-retailsphere", NULL,
+                                   rs_window_sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-in-gmail", NULL,
+                                   rs_window_sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-in-email", NULL,
+                                   rs_window_sign_in_action);
+}
+
+static void
+rs_window_init (RsWindow *self)
+{
+  g_autofree char *avatar_text = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  if (DEVELOPMENT_BUILD)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+
+  avatar_text = rs_avatar_text (g_get_real_name (), g_get_user_name ());
+  adw_avatar_set_text (self->avatar, avatar_text);
+
+  self->settings = rs_window_create_settings ();
+  rs_window_restore_size (self);
+
+  gtk_list_box_select_row (self->sidebar_list, self->connected_apps_row);
+  rs_window_update_title (self);
+
+  /* The Settings view is where the window opens. */
+  adw_leaflet_set_visible_child (self->leaflet, self->content);
+}
+
+/**
+ * rs_window_new:
+ * @application: the application
+ * @store: (nullable): the accounts to show, or %NULL for the user's
+ *
+ * Returns: (transfer none): a new window, owned by @application
+ */
+RsWindow *
+rs_window_new (RsApplication  *application,
+               RsAccountStore *store)
+{
+  g_return_val_if_fail (RS_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (store == NULL || RS_IS_ACCOUNT_STORE (store), NULL);
+
+  return g_object_new (RS_TYPE_WINDOW,
+                       "application", application,
+                       "account-store", store,
+                       NULL);
+}
+
+/**
+ * rs_window_get_account_store:
+ *
+ * Returns: (transfer none): the accounts the window shows
+ */
+RsAccountStore *
+rs_window_get_account_store (RsWindow *self)
+{
+  g_return_val_if_fail (RS_IS_WINDOW (self), NULL);
+
+  return self->store;
+}
+
+/**
+ * rs_window_add_toast:
+ * @toast: (transfer full): the toast
+ *
+ * Shows an error that needs no decision, or a confirmation.
+ */
+void
+rs_window_add_toast (RsWindow *self,
+                     AdwToast *toast)
+{
+  g_return_if_fail (RS_IS_WINDOW (self));
+  g_return_if_fail (ADW_IS_TOAST (toast));
+
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+/**
+ * rs_window_show_settings:
+ *
+ * Shows the Settings navigation: when the window is narrow, goes back to
+ * the sidebar; otherwise moves the keyboard focus to it.
+ */
+void
+rs_window_show_settings (RsWindow *self)
+{
+  GtkListBoxRow *row;
+
+  g_return_if_fail (RS_IS_WINDOW (self));
+
+  if (adw_leaflet_get_folded (self->leaflet))
+    adw_leaflet_set_visible_child (self->leaflet, self->sidebar);
+
+  row = gtk_list_box_get_selected_row (self->sidebar_list);
+  if (row == NULL)
+    row = self->connected_apps_row;
+
+  gtk_widget_grab_focus (GTK_WIDGET (row));
+}

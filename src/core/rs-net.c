@@ -476,7 +476,7 @@ rs_net_tls_handshake_async (GIOStream           *base,
           if (rs_fingerprint_normalize (trust->pinned_fingerprints[i], &pin))
             g_strv_builder_add (builder, pin);
           else
-            g_warning ("Ignoring a pinned fingerprint that is not SHA-256");
+            g_message ("Ignoring a pinned fingerprint that is not SHA-256");
         }
 
       data->pins = g_strv_builder_end (builder);

@@ -185,7 +185,7 @@ rs_smtp_reply_parse (const char  *buffer,
       gsize available = length - pos;
       gsize window = MIN (available, (gsize)RS_SMTP_MAX_LINE_LENGTH);
       const char *line = buffer + pos;
-      const char *newline = memchr (line, '\n', window);
+      const char *newline = window > 0 ? memchr (line, '\n', window) : NULL;
       g_autofree char *valid = NULL;
       gsize line_length;
       guint line_code;

@@ -153,8 +153,8 @@ convert_io_error (RsImapClient *self,
 
   if (timed_out)
     {
-      g_autoptr(GError) timeout = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                                       "No answer in time");
+      g_autoptr(GError) timeout = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                               "No answer within %u s", self->timeout);
 
       g_clear_error (&io_error);
       return rs_error_new_from_io (timeout, RS_SERVICE_IMAP,
@@ -477,7 +477,7 @@ command_response_cb (GObject      *object,
     default:
       handle_untagged (self, response);
       read_response_async (self, g_task_get_cancellable (task),
-                           command_response_cb, g_steal_pointer (&task));
+                           command_response_cb, g_object_ref (task));
       return;
     }
 }
@@ -513,7 +513,7 @@ command_written_cb (GObject      *object,
   g_bytes_unref (sent);
 
   read_response_async (self, g_task_get_cancellable (task),
-                       command_response_cb, g_steal_pointer (&task));
+                       command_response_cb, g_object_ref (task));
 }
 
 /* Takes the task's reference. */
@@ -697,7 +697,7 @@ handshake_cb (GObject      *object,
   self->capabilities_known = FALSE;
   g_clear_pointer (&self->capabilities, g_strfreev);
   command_async (self, rs_imap_command_capability (), g_task_get_cancellable (task),
-                 capability_after_tls_cb, g_steal_pointer (&task));
+                 capability_after_tls_cb, g_object_ref (task));
 }
 
 static void
@@ -911,6 +911,11 @@ connected_cb (GObject      *object,
   self->connection = g_steal_pointer (&connection);
   self->stream = g_object_ref (G_IO_STREAM (self->connection));
 
+  /* The watchdogs here time every step; the socket's own timeout stays
+   * only as a backstop, a second later, so that a stalled handshake is
+   * reported as a timeout and not as a broken TLS session. */
+  g_socket_set_timeout (g_socket_connection_get_socket (self->connection), self->timeout + 1);
+
   if (self->settings->security == RS_SECURITY_TLS)
     start_handshake (g_steal_pointer (&task));
   else
@@ -1096,7 +1101,7 @@ logout_cb (GObject      *object,
 
   stream = self->stream;
   g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
-                           logout_closed_cb, g_steal_pointer (&task));
+                           logout_closed_cb, g_object_ref (task));
 }
 
 /* ------------------------------------------------------------------ check */
@@ -1144,7 +1149,7 @@ check_authenticated_cb (GObject      *object,
     }
 
   rs_imap_client_logout_async (client, g_task_get_cancellable (task),
-                               check_logged_out_cb, g_steal_pointer (&task));
+                               check_logged_out_cb, g_object_ref (task));
 }
 
 static void
@@ -1164,7 +1169,7 @@ check_connected_cb (GObject      *object,
     }
 
   rs_imap_client_authenticate_async (client, cd->password, g_task_get_cancellable (task),
-                                     check_authenticated_cb, g_steal_pointer (&task));
+                                     check_authenticated_cb, g_object_ref (task));
   explicit_bzero (cd->password, strlen (cd->password));
   g_clear_pointer (&cd->password, g_free);
 }

@@ -221,7 +221,7 @@ static void
 test_add_imap_input (Run *run, gconstpointer data)
 {
   static const struct {
-    const char *args[8];
+    const char *args[10];
     const char *in_message;
   } cases[] = {
     { { "--email", "not-an-address", "--imap-host", "imap.example.com", "--smtp-host", "smtp.example.com", "--password-stdin" }, "not-an-address" },
@@ -240,7 +240,7 @@ test_add_imap_input (Run *run, gconstpointer data)
       const char * const *a = cases[i].args;
 
       run_cli (run, "secret\n", "add-imap", "--json",
-               a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+               a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], NULL);
       g_assert_cmpint (run->status, ==, 2);
       error = parse_error_json (run->out);
       g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "input");

@@ -621,6 +621,39 @@ test_window_account_menu (Fixture       *fixture,
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "quit"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->window), "show-help-overlay"));
 
+  /* Ctrl+Q quits, Ctrl+W closes, Ctrl+? shows the shortcuts. */
+  {
+    static const struct {
+      const char *action;
+      const char *accel;
+    } accels[] = {
+      { "app.quit", "<Control>q" },
+      { "window.close", "<Control>w" },
+      { "win.show-help-overlay", "<Control>question" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+      {
+        g_auto(GStrv) set = gtk_application_get_accels_for_action (GTK_APPLICATION (app), accels[i].action);
+        guint key;
+        GdkModifierType mods;
+        gboolean found = FALSE;
+
+        g_assert_true (gtk_accelerator_parse (accels[i].accel, &key, &mods));
+        for (guint j = 0; set[j] != NULL; j++)
+          {
+            guint set_key;
+            GdkModifierType set_mods;
+
+            if (gtk_accelerator_parse (set[j], &set_key, &set_mods))
+              found |= set_key == key && set_mods == mods;
+          }
+
+        if (!found)
+          g_error ("%s has no %s accelerator", accels[i].action, accels[i].accel);
+      }
+  }
+
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.sign-in-retailsphere", NULL));
   dialog = wait_for_message_dialog ();
   g_assert_nonnull (dialog);
@@ -666,6 +699,44 @@ test_window_narrow (Fixture       *fixture,
   g_signal_emit_by_name (sidebar, "row-activated",
                          gtk_list_box_get_row_at_index (GTK_LIST_BOX (sidebar), 0));
   g_assert_true (wait_for (widget_is_mapped, gmail));
+}
+
+static void
+test_window_size_kept (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GSettings) settings = NULL;
+  int width;
+  int height;
+
+  if (!require_display ())
+    return;
+
+  settings = g_settings_new (BASE_APP_ID);
+  g_settings_set_int (settings, "window-width", 700);
+  g_settings_set_int (settings, "window-height", 500);
+
+  /* The window opens at the size it was closed at… */
+  fixture->window = rs_window_new (app, fixture->store);
+  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *)&fixture->window);
+  gtk_window_get_default_size (GTK_WINDOW (fixture->window), &width, &height);
+  g_assert_cmpint (width, ==, 700);
+  g_assert_cmpint (height, ==, 500);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  g_assert_true (wait_for (widget_is_mapped, fixture->window));
+
+  /* …and closing it keeps the new size. */
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 800, 600);
+  settle (100);
+  gtk_window_close (GTK_WINDOW (fixture->window));
+  settle (100);
+
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 800);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 600);
+  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
 }
 
 static gboolean
@@ -769,6 +840,7 @@ main (int   argc,
   ADD ("/ui/window/account-menu", test_window_account_menu);
   ADD ("/ui/window/narrow", test_window_narrow);
   ADD ("/ui/window/accessible-labels", test_window_accessible_labels);
+  ADD ("/ui/window/size-kept", test_window_size_kept);
 
 #undef ADD
 

@@ -208,7 +208,13 @@ rs_window_constructed (GObject *object)
   G_OBJECT_CLASS (rs_window_parent_class)->constructed (object);
 
   if (self->store == NULL)
-    self->store = rs_account_store_new (NULL);
+    {
+      g_autoptr(GError) error = NULL;
+
+      self->store = rs_account_store_new (NULL);
+      if (!rs_account_store_load (self->store, &error))
+        rs_window_add_toast (self, adw_toast_new (error->message));
+    }
 
   rs_connected_apps_page_set_account_store (self->connected_apps_page, self->store);
 }

@@ -386,6 +386,26 @@ new_authentication_error (RsSmtpClient *self,
 }
 
 static GError *
+new_no_mechanism_error (RsSmtpClient *self,
+                        char        **mechanisms)
+{
+  g_autofree char *place = where (self);
+  g_autofree char *message = g_strdup_printf (_("The server does not offer sign-in with a password (%s)"), place);
+  GError *error = new_error (self, RS_ERROR_AUTHENTICATION, NULL, message);
+
+  /* What it offers instead, for the details. */
+  if (mechanisms[0] != NULL)
+    {
+      g_autofree char *offered = g_strjoinv (" ", mechanisms);
+      g_autofree char *text = g_strconcat ("AUTH ", offered, NULL);
+
+      rs_error_set_server_text (error, text);
+    }
+
+  return error;
+}
+
+static GError *
 new_send_error (RsSmtpClient *self,
                 RsSmtpReply  *reply,
                 const char   *recipient)
@@ -1578,21 +1598,7 @@ rs_smtp_client_authenticate_async (RsSmtpClient        *self,
       return;
     }
 
-  {
-    g_autofree char *place = where (self);
-    g_autofree char *message = g_strdup_printf (_("The server does not offer sign-in with a password (%s)"), place);
-    GError *error = new_error (self, RS_ERROR_AUTHENTICATION, NULL, message);
-
-    if (mechanisms[0] != NULL)
-      {
-        g_autofree char *offered = g_strjoinv (" ", mechanisms);
-        g_autofree char *text = g_strconcat ("AUTH ", offered, NULL);
-
-        rs_error_set_server_text (error, text);
-      }
-
-    return_error (self, task, error, FALSE);
-  }
+  return_error (self, task, new_no_mechanism_error (self, mechanisms), FALSE);
 }
 
 gboolean

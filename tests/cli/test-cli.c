@@ -6,88 +6,16 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "cli-runner.h"
+
 /* retailsphere-accounts as a script uses it: its output, its JSON and its
  * exit status.  Each test gets its own configuration folder. */
-
-typedef struct
-{
-  char *config_dir;
-  char *out;
-  char *err;
-  int   status;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_clear_pointer (&run->out, g_free);
-  g_clear_pointer (&run->err, g_free);
-}
-
-static void
-run_cli (Run        *run,
-         const char *stdin_text,
-         ...)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *cli = g_getenv ("RS_CLI");
-  const char *arg;
-  va_list ap;
-
-  g_assert_nonnull (cli);
-  run_clear (run);
-
-  g_ptr_array_add (args, (char *)cli);
-  va_start (ap, stdin_text);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (args, (char *)arg);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", run->config_dir, TRUE);
-  /* No keyring may be reached by these tests: the commands here must fail
-   * before they would need one. */
-  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *)args->pdata, &error);
-  g_assert_no_error (error);
-
-  g_subprocess_communicate_utf8 (process, stdin_text, NULL, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  run->status = g_subprocess_get_exit_status (process);
-
-  g_test_message ("stdout: %s\nstderr: %s\nstatus: %d", run->out, run->err, run->status);
-}
-
-static JsonObject *
-parse_error_json (const char *text)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  JsonObject *root;
-
-  json_parser_load_from_data (parser, text, -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-  root = json_node_get_object (json_parser_get_root (parser));
-  g_assert_true (json_object_has_member (root, "error"));
-
-  return json_object_ref (json_object_get_object_member (root, "error"));
-}
 
 static void
 setup (Run           *run,
        gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  run->config_dir = g_dir_make_tmp ("rs-cli-XXXXXX", &error);
-  g_assert_no_error (error);
+  run_init (run);
 }
 
 static void

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "rs-account-row.h"
+#include "rs-account-setup.h"
 #include "rs-account-status.h"
 #include "rs-window.h"
 
@@ -69,32 +70,47 @@ rs_account_row_update (RsAccountRow *self)
 }
 
 static void
+remove_finished_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(RsAccountRow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *title = NULL;
+  GtkWidget *window;
+
+  g_assert (RS_IS_ACCOUNT_ROW (self));
+
+  if (rs_account_setup_remove_finish (RS_ACCOUNT_SETUP (object), result, &error))
+    return;
+
+  /* The toast says it to the user; the details go to the journal. */
+  g_debug ("%s", error->message);
+
+  window = gtk_widget_get_ancestor (GTK_WIDGET (self), RS_TYPE_WINDOW);
+  if (window == NULL)
+    return;
+
+  /* Translators: %s is an email address */
+  title = g_strdup_printf (_("Could not remove %s"), rs_account_get_address (self->account));
+  rs_window_add_toast (RS_WINDOW (window), adw_toast_new (title));
+}
+
+static void
 rs_account_row_remove_confirmed (RsAccountRow *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr(RsAccountSetup) setup = NULL;
 
   g_assert (RS_IS_ACCOUNT_ROW (self));
 
   if (self->store == NULL || self->account == NULL)
     return;
 
-  /* TODO: delete the account's secrets from the Secret Service first (a
-   * later issue), so that a failure there leaves the account visible. */
-  if (!rs_account_store_remove (self->store, rs_account_get_id (self->account), &error))
-    {
-      GtkWidget *window = gtk_widget_get_ancestor (GTK_WIDGET (self), RS_TYPE_WINDOW);
-      g_autofree char *title = NULL;
-
-      /* The toast says it to the user; the details go to the journal. */
-      g_debug ("%s", error->message);
-
-      if (window == NULL)
-        return;
-
-      /* Translators: %s is an email address */
-      title = g_strdup_printf (_("Could not remove %s"), rs_account_get_address (self->account));
-      rs_window_add_toast (RS_WINDOW (window), adw_toast_new (title));
-    }
+  /* Secrets first, then settings: a keyring failure leaves the account
+   * visible, to be removed again, rather than orphaning its password. */
+  setup = rs_account_setup_new (self->store);
+  rs_account_setup_remove_async (setup, rs_account_get_id (self->account), NULL,
+                                 remove_finished_cb, g_object_ref (self));
 }
 
 static void

@@ -3,11 +3,14 @@
 
 #include "config.h"
 
+#include <libsecret/secret.h>
+
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
 #include "rs-account-store.h"
 #include "rs-application.h"
+#include "rs-secret-store.h"
 #include "rs-window.h"
 
 /* The real window, with the real widgets, on the harness's Xvfb display.
@@ -453,6 +456,14 @@ test_window_remove_account (Fixture       *fixture,
 
   rs_account_store_add (fixture->store, account, &error);
   g_assert_no_error (error);
+  /* Its password, as sign-in would have saved it. */
+  g_assert_true (secret_password_store_sync (rs_secret_schema_get (), SECRET_COLLECTION_DEFAULT,
+                                             "test", "hunter2", NULL, &error,
+                                             "account-id", rs_account_get_id (account),
+                                             "kind", "password",
+                                             "generation", 1,
+                                             NULL));
+  g_assert_no_error (error);
   present_window (fixture, 1024, 720);
 
   row = find_widget (GTK_WIDGET (fixture->window), is_row_titled, "leaving@example.com");
@@ -473,7 +484,14 @@ test_window_remove_account (Fixture       *fixture,
   g_assert_nonnull (dialog);
   click_response (dialog, "_Remove");
 
+  /* Secrets are deleted first (asynchronously), then the settings. */
+  for (guint i = 0; i < 100 && g_list_model_get_n_items (G_LIST_MODEL (fixture->store)) > 0; i++)
+    settle (50);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->store)), ==, 0);
+  g_assert_null (secret_password_lookup_sync (rs_secret_schema_get (), NULL, &error,
+                                              "account-id", rs_account_get_id (account),
+                                              NULL));
+  g_assert_no_error (error);
   g_assert_null (find_widget (GTK_WIDGET (fixture->window), is_row_titled, "leaving@example.com"));
   g_assert_nonnull (find_widget (GTK_WIDGET (fixture->window), is_label_containing,
                                  "never reads what they wrote"));

@@ -42,6 +42,7 @@ typedef struct
   RsAccount *account;
   char      *password;
   GError    *deferred_error;
+  gboolean   adding;  /* save the account once both services pass */
 } Operation;
 
 static void
@@ -167,7 +168,75 @@ address_is_connected (RsAccountStore *store,
   return FALSE;
 }
 
-/* Adding: the steps in order. */
+static void save_account (GTask *task);
+
+/* Both services, IMAP then SMTP, with the password in hand; shared by
+ * adding and checking. */
+
+static void
+smtp_checked_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Operation *op = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!rs_smtp_check_finish (result, &error))
+    {
+      fail (task, RS_SETUP_STEP_SMTP, error);
+      return;
+    }
+
+  emit_step (task, RS_SETUP_STEP_SMTP, RS_STEP_STATE_DONE);
+
+  if (op->adding)
+    save_account (g_steal_pointer (&task));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+imap_checked_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Operation *op = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!rs_imap_check_finish (result, &error))
+    {
+      fail (task, RS_SETUP_STEP_IMAP, error);
+      return;
+    }
+
+  emit_step (task, RS_SETUP_STEP_IMAP, RS_STEP_STATE_DONE);
+  emit_step (task, RS_SETUP_STEP_SMTP, RS_STEP_STATE_RUNNING);
+
+  rs_smtp_check_async (rs_account_get_smtp_settings (op->account),
+                       rs_account_get_trust (op->account),
+                       op->password,
+                       g_task_get_cancellable (task),
+                       smtp_checked_cb, g_object_ref (task));
+}
+
+static void
+check_services (GTask *task)
+{
+  Operation *op = g_task_get_task_data (task);
+
+  emit_step (task, RS_SETUP_STEP_KEYRING, RS_STEP_STATE_DONE);
+  emit_step (task, RS_SETUP_STEP_IMAP, RS_STEP_STATE_RUNNING);
+
+  rs_imap_check_async (rs_account_get_imap_settings (op->account),
+                       rs_account_get_trust (op->account),
+                       op->password,
+                       g_task_get_cancellable (task),
+                       imap_checked_cb, task);
+}
+
+/* Adding: after both services passed, the secret, then the settings. */
 
 static void
 add_undo_secret_cb (GObject      *object,
@@ -213,51 +282,15 @@ add_secret_saved_cb (GObject      *object,
 }
 
 static void
-add_smtp_checked_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+save_account (GTask *task)
 {
-  g_autoptr(GTask) task = user_data;
   Operation *op = g_task_get_task_data (task);
-  GError *error = NULL;
 
-  if (!rs_smtp_check_finish (result, &error))
-    {
-      fail (task, RS_SETUP_STEP_SMTP, error);
-      return;
-    }
-
-  emit_step (task, RS_SETUP_STEP_SMTP, RS_STEP_STATE_DONE);
   emit_step (task, RS_SETUP_STEP_SAVE, RS_STEP_STATE_RUNNING);
 
   rs_secret_store_save_password_async (op->account, op->password,
                                        g_task_get_cancellable (task),
-                                       add_secret_saved_cb, g_object_ref (task));
-}
-
-static void
-add_imap_checked_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Operation *op = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!rs_imap_check_finish (result, &error))
-    {
-      fail (task, RS_SETUP_STEP_IMAP, error);
-      return;
-    }
-
-  emit_step (task, RS_SETUP_STEP_IMAP, RS_STEP_STATE_DONE);
-  emit_step (task, RS_SETUP_STEP_SMTP, RS_STEP_STATE_RUNNING);
-
-  rs_smtp_check_async (rs_account_get_smtp_settings (op->account),
-                       rs_account_get_trust (op->account),
-                       op->password,
-                       g_task_get_cancellable (task),
-                       add_smtp_checked_cb, g_object_ref (task));
+                                       add_secret_saved_cb, task);
 }
 
 static void
@@ -266,7 +299,6 @@ add_keyring_checked_cb (GObject      *object,
                         gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  Operation *op = g_task_get_task_data (task);
   GError *error = NULL;
 
   if (!rs_secret_store_check_finish (result, &error))
@@ -275,14 +307,7 @@ add_keyring_checked_cb (GObject      *object,
       return;
     }
 
-  emit_step (task, RS_SETUP_STEP_KEYRING, RS_STEP_STATE_DONE);
-  emit_step (task, RS_SETUP_STEP_IMAP, RS_STEP_STATE_RUNNING);
-
-  rs_imap_check_async (rs_account_get_imap_settings (op->account),
-                       rs_account_get_trust (op->account),
-                       op->password,
-                       g_task_get_cancellable (task),
-                       add_imap_checked_cb, g_object_ref (task));
+  check_services (g_steal_pointer (&task));
 }
 
 static void
@@ -381,6 +406,7 @@ rs_account_setup_add_async (RsAccountSetup      *self,
     }
 
   op = g_new0 (Operation, 1);
+  op->adding = TRUE;
   op->password = g_strdup (password);
   op->account = rs_account_new (RS_ACCOUNT_KIND_IMAP, request->address);
   rs_account_set_display_name (op->account, request->display_name);
@@ -414,49 +440,6 @@ rs_account_setup_add_finish (RsAccountSetup  *self,
  * services. */
 
 static void
-check_smtp_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (!rs_smtp_check_finish (result, &error))
-    {
-      fail (task, RS_SETUP_STEP_SMTP, error);
-      return;
-    }
-
-  emit_step (task, RS_SETUP_STEP_SMTP, RS_STEP_STATE_DONE);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-check_imap_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Operation *op = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!rs_imap_check_finish (result, &error))
-    {
-      fail (task, RS_SETUP_STEP_IMAP, error);
-      return;
-    }
-
-  emit_step (task, RS_SETUP_STEP_IMAP, RS_STEP_STATE_DONE);
-  emit_step (task, RS_SETUP_STEP_SMTP, RS_STEP_STATE_RUNNING);
-
-  rs_smtp_check_async (rs_account_get_smtp_settings (op->account),
-                       rs_account_get_trust (op->account),
-                       op->password,
-                       g_task_get_cancellable (task),
-                       check_smtp_cb, g_object_ref (task));
-}
-
-static void
 check_password_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
@@ -472,14 +455,7 @@ check_password_cb (GObject      *object,
       return;
     }
 
-  emit_step (task, RS_SETUP_STEP_KEYRING, RS_STEP_STATE_DONE);
-  emit_step (task, RS_SETUP_STEP_IMAP, RS_STEP_STATE_RUNNING);
-
-  rs_imap_check_async (rs_account_get_imap_settings (op->account),
-                       rs_account_get_trust (op->account),
-                       op->password,
-                       g_task_get_cancellable (task),
-                       check_imap_cb, g_object_ref (task));
+  check_services (g_steal_pointer (&task));
 }
 
 /**

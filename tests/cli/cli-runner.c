@@ -57,7 +57,8 @@ run_cli (Run        *run,
   /* Unless asked, no keyring may be reached: such commands must fail
    * before they would need one. */
   if (!run->session_bus)
-    g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+    g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS",
+                                  "unix:path=/nonexistent/rs-test-bus", TRUE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *)args->pdata, &error);
   g_assert_no_error (error);
 

@@ -179,6 +179,33 @@ test_add_imap_input (Run *run, gconstpointer data)
     }
 }
 
+/* Without a keyring, sign-in stops before any server is contacted, says
+ * so in plain words, and saves nothing. */
+static void
+test_add_imap_no_keyring (Run *run, gconstpointer data)
+{
+  g_autoptr(JsonObject) error = NULL;
+  g_autofree char *file = g_build_filename (run->config_dir, "retailsphere-settings", "accounts.ini", NULL);
+
+  run_cli (run, "secret\n", "add-imap", "--json",
+           "--email", "ada@example.com",
+           "--imap-host", "imap.example.com", "--smtp-host", "smtp.example.com",
+           "--password-stdin", NULL);
+  g_assert_cmpint (run->status, ==, 1);
+  error = parse_error_json (run->out);
+  g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "keyring");
+  g_assert_nonnull (strstr (json_object_get_string_member (error, "message"), "keyring"));
+  g_assert_nonnull (strstr (json_object_get_string_member (error, "message"), "Nothing was saved"));
+  g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
+
+  run_cli (run, "secret\n", "add-imap",
+           "--email", "ada@example.com",
+           "--imap-host", "imap.example.com", "--smtp-host", "smtp.example.com",
+           "--password-stdin", NULL);
+  g_assert_cmpint (run->status, ==, 1);
+  g_assert_nonnull (strstr (run->err, "Checking the keyring… failed"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -192,6 +219,7 @@ main (int    argc,
   g_test_add ("/cli/list-accounts", Run, NULL, setup, test_list_accounts, teardown);
   g_test_add ("/cli/list-unreadable-file", Run, NULL, setup, test_list_unreadable_file, teardown);
   g_test_add ("/cli/add-imap-input", Run, NULL, setup, test_add_imap_input, teardown);
+  g_test_add ("/cli/add-imap-no-keyring", Run, NULL, setup, test_add_imap_no_keyring, teardown);
 
   return g_test_run ();
 }

@@ -45,9 +45,13 @@ struct _RsTestServer
   char       *password;
   RsTestCa   *ca;
   RsTestCert  certificate;
+  char       *address;     /* the loopback address it listens on */
+  char       *cert_file;   /* NULL: the CA's file for certificate */
+  char       *key_file;
   char       *pid_file;    /* where the main server process writes its id */
   GPtrArray  *processes;   /* GSubprocess, the first is the main one */
   GHashTable *ports;       /* name → port */
+  gboolean    standard_ports;
 };
 
 static const struct {
@@ -274,16 +278,34 @@ pick_free_port (GError **error)
 gboolean
 rs_test_port_is_listening (guint16 port)
 {
+  return rs_test_address_is_listening (HOST, port);
+}
+
+gboolean
+rs_test_address_is_listening (const char *address,
+                              guint16     port)
+{
   g_autofree char *contents = NULL;
   g_auto(GStrv) lines = NULL;
   g_autofree char *local = NULL;
+  g_autoptr(GInetAddress) inet = NULL;
+  const guint8 *bytes;
+
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  inet = g_inet_address_new_from_string (address);
+  if (inet == NULL || g_inet_address_get_family (inet) != G_SOCKET_FAMILY_IPV4)
+    return FALSE;
+  bytes = g_inet_address_to_bytes (inet);
 
   /* Read the kernel's table rather than connecting, so that the servers'
    * logs only show the connections the tests make. */
   if (!g_file_get_contents ("/proc/net/tcp", &contents, NULL, NULL))
     return FALSE;
 
-  local = g_strdup_printf ("0100007F:%04X", port);
+  /* The address as the kernel prints it: its four bytes, the last first. */
+  local = g_strdup_printf ("%02X%02X%02X%02X:%04X",
+                           bytes[3], bytes[2], bytes[1], bytes[0], port);
   lines = g_strsplit (contents, "\n", -1);
 
   for (guint i = 1; lines[i] != NULL; i++)
@@ -499,6 +521,70 @@ rs_test_ca_get_key_file (RsTestCa   *ca,
   return ca->key_files[cert];
 }
 
+gboolean
+rs_test_ca_issue (RsTestCa            *ca,
+                  const char          *name,
+                  const char * const  *hosts,
+                  char               **cert_file,
+                  char               **key_file,
+                  GError             **error)
+{
+  g_autoptr(GString) san = g_string_new ("subjectAltName=");
+  g_autofree char *subject = NULL;
+  g_autofree char *csr = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *cert_path = NULL;
+  g_autofree char *key_path = NULL;
+
+  g_return_val_if_fail (ca != NULL, FALSE);
+  g_return_val_if_fail (name != NULL && strchr (name, '/') == NULL, FALSE);
+  g_return_val_if_fail (hosts != NULL && hosts[0] != NULL, FALSE);
+
+  for (guint i = 0; hosts[i] != NULL; i++)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (hosts[i]);
+
+      g_return_val_if_fail (strpbrk (hosts[i], ",/\n") == NULL, FALSE);
+      g_string_append_printf (san, "%s%s:%s", i > 0 ? "," : "",
+                              address != NULL ? "IP" : "DNS", hosts[i]);
+    }
+
+  subject = g_strdup_printf ("/CN=%s", hosts[0]);
+  csr = g_strdup_printf ("issued-%s.csr", name);
+  cert = g_strdup_printf ("issued-%s.pem", name);
+  key = g_strdup_printf ("issued-%s-key.pem", name);
+  cert_path = g_build_filename (ca->folder, cert, NULL);
+  key_path = g_build_filename (ca->folder, key, NULL);
+
+  /* The request goes through a file of its own: a long list of names
+   * would not fit the command line of "openssl req -addext". */
+  if (!run_command (ca->folder, NULL, NULL, error,
+                    "openssl", "req", "-new", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key_path, "-out", csr,
+                    "-subj", subject, "-addext", san->str,
+                    NULL) ||
+      !run_command (ca->folder, NULL, NULL, error,
+                    "openssl", "ca", "-batch", "-notext", "-config", "ca.cnf",
+                    "-extensions", "server_ext",
+                    "-cert", ca->ca_file, "-keyfile", "ca-key.pem",
+                    "-in", csr, "-out", cert_path,
+                    "-startdate", "20240101000000Z", "-enddate", "20991231000000Z",
+                    NULL))
+    return FALSE;
+
+  /* Servers that drop root read it; it guards nothing. */
+  g_chmod (key_path, 0644);
+
+  if (cert_file != NULL)
+    *cert_file = g_steal_pointer (&cert_path);
+  if (key_file != NULL)
+    *key_file = g_steal_pointer (&key_path);
+
+  return TRUE;
+}
+
 GTlsDatabase *
 rs_test_ca_new_database (RsTestCa  *ca,
                          GError   **error)
@@ -537,6 +623,7 @@ server_new (const char  *kind,
   server->kind = g_strdup (kind);
   server->processes = g_ptr_array_new_with_free_func (g_object_unref);
   server->ports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  server->address = g_strdup (HOST);
 
   server->folder = g_dir_make_tmp (template, error);
   if (server->folder == NULL)
@@ -553,6 +640,42 @@ server_new (const char  *kind,
     }
 
   return g_steal_pointer (&server);
+}
+
+static const char *
+server_cert_file (RsTestServer *server)
+{
+  if (server->cert_file != NULL)
+    return server->cert_file;
+
+  return rs_test_ca_get_cert_file (server->ca, server->certificate);
+}
+
+static const char *
+server_key_file (RsTestServer *server)
+{
+  if (server->key_file != NULL)
+    return server->key_file;
+
+  return rs_test_ca_get_key_file (server->ca, server->certificate);
+}
+
+/* Where and with which certificate a server listens, if not the default. */
+static void
+server_setup_address (RsTestServer *server,
+                      const char   *address,
+                      gboolean      standard_ports,
+                      const char   *cert_file,
+                      const char   *key_file)
+{
+  if (address != NULL)
+    {
+      g_free (server->address);
+      server->address = g_strdup (address);
+    }
+  server->standard_ports = standard_ports;
+  server->cert_file = g_strdup (cert_file);
+  server->key_file = g_strdup (key_file);
 }
 
 static gboolean
@@ -588,8 +711,21 @@ server_pick_ports (RsTestServer  *server,
                    const char    *second_name,
                    GError       **error)
 {
-  guint16 first = pick_free_port (error);
-  guint16 second = first ? pick_free_port (error) : 0;
+  guint16 first;
+  guint16 second;
+
+  /* Standard ports, in a test network namespace of its own. */
+  if (server->standard_ports)
+    {
+      first = g_str_equal (first_name, "imap") ? 143 : 587;
+      second = g_str_equal (second_name, "imaps") ? 993 : 465;
+      g_hash_table_insert (server->ports, g_strdup (first_name), GUINT_TO_POINTER (first));
+      g_hash_table_insert (server->ports, g_strdup (second_name), GUINT_TO_POINTER (second));
+      return TRUE;
+    }
+
+  first = pick_free_port (error);
+  second = first ? pick_free_port (error) : 0;
 
   if (first == 0 || second == 0)
     return FALSE;
@@ -706,7 +842,7 @@ server_wait_until_listening (RsTestServer  *server,
 
       g_hash_table_iter_init (&iter, server->ports);
       while (g_hash_table_iter_next (&iter, NULL, &value))
-        if (!rs_test_port_is_listening (GPOINTER_TO_UINT (value)))
+        if (!rs_test_address_is_listening (server->address, GPOINTER_TO_UINT (value)))
           all = FALSE;
 
       if (all && server->pid_file != NULL)
@@ -841,6 +977,9 @@ rs_test_server_free (RsTestServer *server)
   g_free (server->maildir);
   g_free (server->config_path);
   g_free (server->pid_file);
+  g_free (server->address);
+  g_free (server->cert_file);
+  g_free (server->key_file);
   g_free (server->user);
   g_free (server->password);
   g_free (server);
@@ -902,7 +1041,7 @@ dovecot_config (RsTestServer *server,
     "state_dir = %s/state\n"
     "log_path = %s\n"
     "protocols = imap\n"
-    "listen = " HOST "\n"
+    "listen = %s\n"
     "default_internal_user = dovecot\n"
     "default_login_user = dovenull\n"
     "first_valid_uid = 1\n"
@@ -929,6 +1068,7 @@ dovecot_config (RsTestServer *server,
     folder_name, instance,
     base_dir, base_dir,
     server->log_path,
+    server->address,
     server->folder, server->folder);
 
   if (ssl)
@@ -936,8 +1076,7 @@ dovecot_config (RsTestServer *server,
       "ssl = yes\n"
       "ssl_cert = <%s\n"
       "ssl_key = <%s\n",
-      rs_test_ca_get_cert_file (server->ca, server->certificate),
-      rs_test_ca_get_key_file (server->ca, server->certificate));
+      server_cert_file (server), server_key_file (server));
   else
     g_string_append (conf, "ssl = no\n");
 
@@ -947,16 +1086,16 @@ dovecot_config (RsTestServer *server,
   g_string_append_printf (conf,
     "service imap-login {\n"
     "  inet_listener imap {\n"
-    "    address = " HOST "\n"
+    "    address = %s\n"
     "    port = %u\n"
     "  }\n"
     "  inet_listener imaps {\n"
-    "    address = " HOST "\n"
+    "    address = %s\n"
     "    port = %u\n"
     "    ssl = yes\n"
     "  }\n"
     "}\n",
-    plain_port, tls_port);
+    server->address, plain_port, server->address, tls_port);
 
   return g_string_free (conf, FALSE);
 }
@@ -1020,6 +1159,8 @@ rs_test_dovecot_start (const RsTestDovecotOptions  *opts,
   if (!server_setup_credentials (server, opts->ca, opts->certificate,
                                  opts->user, opts->password, error))
     return NULL;
+  server_setup_address (server, opts->address, opts->standard_ports,
+                        opts->cert_file, opts->key_file);
 
   server->log_path = g_build_filename (server->folder, "dovecot.log", NULL);
   server->pid_file = g_build_filename (server->folder, "main", "run", "master.pid", NULL);
@@ -1093,7 +1234,7 @@ exim_config (RsTestServer *server,
     "primary_hostname = localhost\n"
     "qualify_domain = example.test\n"
     "keep_environment =\n"
-    "local_interfaces = <; " HOST "\n"
+    "local_interfaces = <; %s\n"
     "daemon_smtp_ports = %u : %u\n"
     "tls_on_connect_ports = %u\n"
     "tls_advertise_hosts = %s\n"
@@ -1113,10 +1254,10 @@ exim_config (RsTestServer *server,
     "  deny message = 5.7.1 Authentication required\n"
     "\n"
     "begin routers\n",
+    server->address,
     submission, smtps, smtps,
     no_starttls ? "" : "*",
-    rs_test_ca_get_cert_file (server->ca, server->certificate),
-    rs_test_ca_get_key_file (server->ca, server->certificate),
+    server_cert_file (server), server_key_file (server),
     server->folder, server->folder);
 
   if (dovecot_maildir != NULL)
@@ -1222,6 +1363,8 @@ rs_test_exim_start (const RsTestEximOptions  *opts,
 
   if (!server_setup_credentials (server, ca, opts->certificate, user, password, error))
     return NULL;
+  server_setup_address (server, opts->address, opts->standard_ports,
+                        opts->cert_file, opts->key_file);
 
   spool = g_build_filename (server->folder, "spool", NULL);
   log_dir = g_build_filename (server->folder, "log", NULL);
@@ -1288,7 +1431,7 @@ rs_test_server_get_host (RsTestServer *server)
 {
   g_return_val_if_fail (server != NULL, NULL);
 
-  return HOST;
+  return server->address;
 }
 
 guint16
@@ -1375,7 +1518,7 @@ rs_test_server_get_cert_file (RsTestServer *server)
 {
   g_return_val_if_fail (server != NULL, NULL);
 
-  return rs_test_ca_get_cert_file (server->ca, server->certificate);
+  return server_cert_file (server);
 }
 
 GPid

@@ -50,6 +50,15 @@ const char   *rs_test_ca_get_key_file   (RsTestCa    *ca,
                                          RsTestCert   cert);
 GTlsDatabase *rs_test_ca_new_database   (RsTestCa    *ca,
                                          GError     **error);
+/* Issues a certificate for a list of host names (or IP addresses), the
+ * first also its common name, valid 2024–2099.  NAME names its files in the
+ * CA's folder. */
+gboolean      rs_test_ca_issue          (RsTestCa            *ca,
+                                         const char          *name,
+                                         const char * const  *hosts,
+                                         char               **cert_file,
+                                         char               **key_file,
+                                         GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RsTestCa, rs_test_ca_unref)
 
@@ -63,6 +72,11 @@ typedef struct
   const char   *user;         /* NULL: "test@example.test" */
   const char   *password;     /* NULL: a random one; no ':' or newline */
   RsTestCa     *ca;           /* NULL: a new CA in the server's folder */
+  /* For a test network namespace (see rs-netns-run): */
+  const char   *address;      /* NULL: 127.0.0.1; or another loopback address */
+  gboolean      standard_ports; /* 143 and 993 instead of free ports */
+  const char   *cert_file;    /* with key_file: presented instead of certificate */
+  const char   *key_file;
 } RsTestDovecotOptions;
 
 typedef struct
@@ -75,6 +89,11 @@ typedef struct
   RsTestServer *deliver_to;   /* a Dovecot server: mail for its user goes to
                                * its INBOX (its maildir); everything else to
                                * Exim's own maildir */
+  /* For a test network namespace (see rs-netns-run): */
+  const char   *address;      /* NULL: 127.0.0.1; or another loopback address */
+  gboolean      standard_ports; /* 587 and 465 instead of free ports */
+  const char   *cert_file;    /* with key_file: presented instead of certificate */
+  const char   *key_file;
 } RsTestEximOptions;
 
 gboolean      rs_test_dovecot_available    (char                       **reason);
@@ -119,6 +138,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RsTestServer, rs_test_server_free)
 
 /* Helpers for tests about servers that went away. */
 gboolean      rs_test_port_is_listening    (guint16       port);
+gboolean      rs_test_address_is_listening (const char   *address,
+                                            guint16       port);
 gboolean      rs_test_pid_is_gone          (GPid          pid);
 
 G_END_DECLS

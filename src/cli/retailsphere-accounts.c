@@ -15,6 +15,7 @@
 #include "rs-account-status.h"
 #include "rs-account-store.h"
 #include "rs-certificate.h"
+#include "rs-detector.h"
 #include "rs-error.h"
 #include "rs-validate.h"
 
@@ -42,6 +43,7 @@ static const struct {
   { "add-imap", N_("Connect an IMAP/SMTP account (tests both, saves only on success)") },
   { "check",    N_("Sign in to a connected account’s servers again") },
   { "remove",   N_("Remove an account, its settings and its password") },
+  { "discover", N_("Find the mail settings for an address (tries every method at once)") },
 };
 
 static char *
@@ -718,6 +720,176 @@ command_check_or_remove (int       argc,
   return 0;
 }
 
+static void
+discover_changed_cb (RsDetector      *detector,
+                     const char      *source,
+                     RsDetectOutcome  outcome,
+                     const char      *detail,
+                     gpointer         user_data)
+{
+  Waiter *waiter = user_data;
+  const char *what;
+
+  if (waiter->json || outcome == RS_DETECT_OUTCOME_CHECKING)
+    return;
+
+  switch (outcome)
+    {
+    case RS_DETECT_OUTCOME_FOUND:     what = _("found"); break;
+    case RS_DETECT_OUTCOME_NOT_FOUND: what = _("not found"); break;
+    case RS_DETECT_OUTCOME_FAILED:    what = _("failed"); break;
+    case RS_DETECT_OUTCOME_CANCELLED: what = _("cancelled"); break;
+    case RS_DETECT_OUTCOME_CHECKING:
+    default:                          g_assert_not_reached ();
+    }
+
+  g_print ("%-21s %-10s %s\n", source, what, detail ? detail : "");
+}
+
+static int
+command_discover (int    argc,
+                  char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(RsDetector) detector = NULL;
+  g_autoptr(RsDetectResult) result = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean json = FALSE;
+  Waiter waiter = { 0 };
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (_("EMAIL"));
+  g_option_context_set_summary (context, "discover");
+  g_option_context_set_description (context, _(commands[4].summary));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+    return status;
+
+  if (argc != 2)
+    return usage_error (context, json, _("Give exactly one email address"));
+
+  if (!rs_validate_address (argv[1], &error))
+    return report_error (error, json);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  waiter.loop = loop;
+  waiter.json = json;
+
+  detector = rs_detector_new ();
+  g_signal_connect (detector, "source-changed", G_CALLBACK (discover_changed_cb), &waiter);
+  rs_detector_run_async (detector, argv[1], NULL, waiter_done_cb, &waiter);
+  wait_for (&waiter);
+  result = rs_detector_run_finish (detector, waiter.result, &error);
+  g_clear_object (&waiter.result);
+
+  if (result == NULL)
+    return report_error (error, json);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "candidates");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < result->candidates->len; i++)
+        {
+          RsDetectCandidate *candidate = g_ptr_array_index (result->candidates, i);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "source");
+          json_builder_add_string_value (builder, candidate->source);
+          add_server_json (builder, "imap", candidate->imap);
+          add_server_json (builder, "smtp", candidate->smtp);
+          json_builder_set_member_name (builder, "auth");
+          json_builder_add_string_value (builder, candidate->auth);
+          json_builder_set_member_name (builder, "app_password_required");
+          json_builder_add_boolean_value (builder, candidate->app_password_required);
+          json_builder_set_member_name (builder, "provider");
+          json_builder_add_string_value (builder, candidate->provider_name);
+          json_builder_set_member_name (builder, "instructions_url");
+          json_builder_add_string_value (builder, candidate->instructions_url);
+          json_builder_set_member_name (builder, "note");
+          json_builder_add_string_value (builder, candidate->note);
+          json_builder_set_member_name (builder, "route");
+          json_builder_add_string_value (builder, rs_route_to_string (candidate->route));
+          json_builder_set_member_name (builder, "insecure");
+          json_builder_add_boolean_value (builder, candidate->insecure);
+          json_builder_set_member_name (builder, "insecure_reason");
+          json_builder_add_string_value (builder, candidate->insecure_reason);
+          json_builder_set_member_name (builder, "certificate_untrusted");
+          json_builder_add_boolean_value (builder, candidate->imap_certificate != NULL ||
+                                                   candidate->smtp_certificate != NULL);
+          json_builder_set_member_name (builder, "exchange_offered");
+          json_builder_add_boolean_value (builder, candidate->exchange_offered);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+
+      json_builder_set_member_name (builder, "sources");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < result->sources->len; i++)
+        {
+          RsDetectSourceReport *report = g_ptr_array_index (result->sources, i);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "source");
+          json_builder_add_string_value (builder, report->source);
+          json_builder_set_member_name (builder, "outcome");
+          json_builder_add_string_value (builder, rs_detect_outcome_to_string (report->outcome));
+          json_builder_set_member_name (builder, "detail");
+          json_builder_add_string_value (builder, report->detail);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else if (result->candidates->len == 0)
+    g_print ("\n%s\n", _("No settings were found. Enter the servers yourself, or ask your provider for them."));
+  else
+    {
+      g_print ("\n%s\n", _("Candidates, best first:"));
+      for (guint i = 0; i < result->candidates->len; i++)
+        {
+          RsDetectCandidate *candidate = g_ptr_array_index (result->candidates, i);
+
+          g_print ("%u. [%s]%s%s\n", i + 1, candidate->source,
+                   candidate->provider_name ? " " : "", candidate->provider_name ? candidate->provider_name : "");
+          if (candidate->imap != NULL)
+            g_print ("   IMAP  %s:%u %s  user %s\n", candidate->imap->host, candidate->imap->port,
+                     rs_security_to_string (candidate->imap->security), candidate->imap->username);
+          if (candidate->smtp != NULL)
+            g_print ("   SMTP  %s:%u %s  user %s\n", candidate->smtp->host, candidate->smtp->port,
+                     rs_security_to_string (candidate->smtp->security), candidate->smtp->username);
+          if (candidate->route == RS_ROUTE_GOOGLE)
+            g_print ("   %s\n", _("Sign in with Google (Sign in with Gmail), not with a password."));
+          else if (candidate->route == RS_ROUTE_MICROSOFT)
+            g_print ("   %s\n", _("Sign in with Microsoft; that path is not available yet."));
+          if (candidate->app_password_required)
+            g_print ("   %s\n", _("Needs an app password, not your usual password."));
+          if (candidate->instructions_url != NULL)
+            g_print ("   %s %s\n", _("Instructions:"), candidate->instructions_url);
+          if (candidate->note != NULL)
+            g_print ("   %s\n", candidate->note);
+          if (candidate->insecure)
+            g_print ("   %s %s\n", _("Not secure:"), candidate->insecure_reason ? candidate->insecure_reason : "");
+          if (candidate->imap_certificate != NULL || candidate->smtp_certificate != NULL)
+            g_print ("   %s\n", _("The server’s certificate is not trusted: check it before you connect."));
+        }
+    }
+
+  return result->candidates->len > 0 ? 0 : EXIT_FAILED;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -758,6 +930,8 @@ main (int    argc,
     return command_check_or_remove (argc - 1, argv + 1, FALSE);
   if (g_str_equal (command, "remove"))
     return command_check_or_remove (argc - 1, argv + 1, TRUE);
+  if (g_str_equal (command, "discover"))
+    return command_discover (argc - 1, argv + 1);
 
   summary = usage_summary ();
   g_printerr (_("retailsphere-accounts: unknown command “%s”\n\n%s\n"), command, summary);

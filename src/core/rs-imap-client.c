@@ -41,6 +41,12 @@ struct _RsImapClient
   char                *tls_ciphersuite;
   RsCertificateInfo   *peer_certificate;
   RsTlsTrust           tls_trust;
+
+  gboolean             selected;     /* a mailbox is open (EXAMINE) */
+  guint32              exists;       /* its EXISTS, as last announced */
+  gsize                max_header_size;
+  guint                n_refused_items;
+  guint                n_oversized;
 };
 
 typedef struct
@@ -49,8 +55,15 @@ typedef struct
   GCancellable *parent;
   gulong        parent_handler;
   guint         timeout_id;
+  GSource      *source;
   gboolean      fired;
 } Watchdog;
+
+/* Untagged responses that arrive while a command runs go here as well
+ * as to handle_untagged(). */
+typedef void (*UntaggedFunc) (RsImapClient         *self,
+                              const RsImapResponse *response,
+                              gpointer              user_data);
 
 typedef struct
 {
@@ -58,7 +71,16 @@ typedef struct
   char          *tag;
   GPtrArray     *segments;
   guint          next_segment;
+  UntaggedFunc   untagged;
+  gpointer       untagged_data;
 } CommandData;
+
+typedef struct
+{
+  Watchdog *wd;
+  guint     timeout;
+  gboolean  quiet_timeout;   /* running out of time is an answer, not an error */
+} ReadData;
 
 typedef struct
 {
@@ -86,6 +108,7 @@ watchdog_fired_cb (gpointer user_data)
 
   wd->fired = TRUE;
   wd->timeout_id = 0;
+  g_clear_pointer (&wd->source, g_source_unref);
   g_cancellable_cancel (wd->cancellable);
 
   return G_SOURCE_REMOVE;
@@ -97,6 +120,7 @@ watchdog_start (GCancellable *parent,
                 guint         seconds)
 {
   Watchdog *wd = g_new0 (Watchdog, 1);
+  GSource *source;
 
   wd->cancellable = g_cancellable_new ();
   if (parent != NULL)
@@ -106,7 +130,12 @@ watchdog_start (GCancellable *parent,
                                                   G_CALLBACK (watchdog_parent_cancelled_cb),
                                                   wd->cancellable, NULL);
     }
-  wd->timeout_id = g_timeout_add (seconds * 1000, watchdog_fired_cb, wd);
+  /* On the caller's thread-default context: the background worker runs
+   * its own GMainContext in a thread of its own. */
+  source = g_timeout_source_new_seconds (seconds);
+  g_source_set_callback (source, watchdog_fired_cb, wd, NULL);
+  wd->timeout_id = g_source_attach (source, g_main_context_get_thread_default ());
+  wd->source = source;
 
   return wd;
 }
@@ -117,7 +146,12 @@ watchdog_stop (Watchdog *wd)
 {
   gboolean fired = wd->fired;
 
-  g_clear_handle_id (&wd->timeout_id, g_source_remove);
+  if (wd->source != NULL)
+    {
+      g_source_destroy (wd->source);
+      g_clear_pointer (&wd->source, g_source_unref);
+    }
+  wd->timeout_id = 0;
   if (wd->parent != NULL)
     {
       g_cancellable_disconnect (wd->parent, wd->parent_handler);
@@ -212,6 +246,7 @@ abort_connection (RsImapClient *self)
   g_byte_array_set_size (self->pending, 0);
   rs_imap_parser_reset (self->parser);
   self->authenticated = FALSE;
+  self->selected = FALSE;
 }
 
 static void
@@ -300,6 +335,9 @@ handle_untagged (RsImapClient         *self,
 
   if (rs_imap_value_is_atom (rs_imap_value_get_item (response->data, 0), "CAPABILITY"))
     set_capabilities (self, response->data, 1);
+  else if (rs_imap_value_is_atom (rs_imap_value_get_item (response->data, 1), "EXISTS")
+           && rs_imap_value_get_item (response->data, 0)->type == RS_IMAP_VALUE_NUMBER)
+    self->exists = (guint32)MIN (rs_imap_value_get_item (response->data, 0)->number, G_MAXUINT32);
 }
 
 /* -------------------------------------------------------- read responses */
@@ -311,16 +349,24 @@ response_read_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   RsImapClient *self = g_task_get_source_object (task);
-  Watchdog *wd = g_task_get_task_data (task);
+  ReadData *rd = g_task_get_task_data (task);
   GError *error = NULL;
   gboolean timed_out;
   gssize n;
 
   n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
-  timed_out = watchdog_stop (wd);
-  g_task_set_task_data (task, NULL, NULL);
+  timed_out = watchdog_stop (rd->wd);
+  rd->wd = NULL;
 
-  if (n < 0 || timed_out)
+  if (timed_out && rd->quiet_timeout && n <= 0)
+    {
+      /* The wait is over; whatever was read so far stays buffered. */
+      g_clear_error (&error);
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+
+  if (n < 0 || (timed_out && !rd->quiet_timeout))
     {
       if (error == NULL)
         error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "No answer in time");
@@ -345,7 +391,7 @@ static void
 read_response_step (GTask *task)
 {
   RsImapClient *self = g_task_get_source_object (task);
-  Watchdog *wd;
+  ReadData *rd = g_task_get_task_data (task);
 
   if (self->stream == NULL)
     {
@@ -381,12 +427,32 @@ read_response_step (GTask *task)
         }
     }
 
-  wd = watchdog_start (g_task_get_cancellable (task), self->timeout);
-  g_task_set_task_data (task, wd, NULL);
+  rd->wd = watchdog_start (g_task_get_cancellable (task), rd->timeout);
   g_input_stream_read_async (g_io_stream_get_input_stream (self->stream),
                              self->read_buffer, READ_CHUNK,
-                             G_PRIORITY_DEFAULT, wd->cancellable,
+                             G_PRIORITY_DEFAULT, rd->wd->cancellable,
                              response_read_cb, task);
+}
+
+/* Reads one response, allowing @timeout seconds without progress.  With
+ * @quiet_timeout, running out of time returns %NULL without an error. */
+static void
+read_response_full_async (RsImapClient        *self,
+                          guint                timeout,
+                          gboolean             quiet_timeout,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  ReadData *rd = g_new0 (ReadData, 1);
+
+  rd->timeout = MAX (timeout, 1);
+  rd->quiet_timeout = quiet_timeout;
+  g_task_set_source_tag (task, read_response_full_async);
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, rd, g_free);
+  read_response_step (task);
 }
 
 static void
@@ -395,11 +461,7 @@ read_response_async (RsImapClient        *self,
                      GAsyncReadyCallback  callback,
                      gpointer             user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, read_response_async);
-  g_task_set_check_cancellable (task, FALSE);
-  read_response_step (task);
+  read_response_full_async (self, self->timeout, FALSE, cancellable, callback, user_data);
 }
 
 static RsImapResponse *
@@ -476,6 +538,8 @@ command_response_cb (GObject      *object,
     case RS_IMAP_RESPONSE_UNTAGGED:
     default:
       handle_untagged (self, response);
+      if (cd->untagged != NULL)
+        cd->untagged (self, response, cd->untagged_data);
       read_response_async (self, g_task_get_cancellable (task),
                            command_response_cb, g_object_ref (task));
       return;
@@ -547,21 +611,25 @@ command_write_next (GTask *task)
 /* Sends @command (transfer full) and reads until its tagged answer,
  * handling untagged responses and continuations on the way. */
 static void
-command_async (RsImapClient        *self,
-               RsImapCommand       *command,
-               GCancellable        *cancellable,
-               GAsyncReadyCallback  callback,
-               gpointer             user_data)
+command_full_async (RsImapClient        *self,
+                    RsImapCommand       *command,
+                    UntaggedFunc         untagged,
+                    gpointer             untagged_data,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
 {
   GTask *task;
   CommandData *cd;
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, command_async);
+  g_task_set_source_tag (task, command_full_async);
   g_task_set_check_cancellable (task, FALSE);
 
   cd = g_new0 (CommandData, 1);
   cd->command = command;
+  cd->untagged = untagged;
+  cd->untagged_data = untagged_data;
   cd->tag = g_strdup_printf ("R%u", ++self->next_tag);
   cd->segments = rs_imap_command_encode (command, cd->tag,
                                          rs_imap_client_has_capability (self, "LITERAL+"));
@@ -576,6 +644,16 @@ command_async (RsImapClient        *self,
     }
 
   command_write_next (task);
+}
+
+static void
+command_async (RsImapClient        *self,
+               RsImapCommand       *command,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  command_full_async (self, command, NULL, NULL, cancellable, callback, user_data);
 }
 
 static RsImapResponse *
@@ -1104,6 +1182,555 @@ logout_cb (GObject      *object,
                            logout_closed_cb, g_object_ref (task));
 }
 
+/* --------------------------------------------------------------- mailbox */
+
+typedef struct
+{
+  RsImapMailboxState  state;
+  gboolean            have_uidvalidity;
+  gboolean            have_uidnext;
+  char               *mailbox;
+} MailboxData;
+
+static void
+mailbox_data_free (gpointer data)
+{
+  MailboxData *md = data;
+
+  g_free (md->mailbox);
+  g_free (md);
+}
+
+typedef struct
+{
+  guint32           *uids;
+  guint              n_uids;
+  RsImapHeadersFunc  func;
+  gpointer           func_data;
+} FetchData;
+
+static void
+fetch_data_free (gpointer data)
+{
+  FetchData *fd = data;
+
+  g_free (fd->uids);
+  g_free (fd);
+}
+
+typedef struct
+{
+  char     *tag;
+  gint64    deadline;     /* monotonic µs: time to send DONE */
+  gboolean  idling;       /* the server sent its "+" */
+  gboolean  done_sent;
+  gboolean  new_mail;
+  GBytes   *line;         /* being written */
+} IdleData;
+
+static void
+idle_data_free (gpointer data)
+{
+  IdleData *id = data;
+
+  g_free (id->tag);
+  g_clear_pointer (&id->line, g_bytes_unref);
+  g_free (id);
+}
+
+/* Starts an operation on a signed-in connection, or fails @task. */
+static gboolean
+operation_begin (RsImapClient *self,
+                 GTask        *task,
+                 gboolean      need_selected)
+{
+  if (self->busy)
+    {
+      g_task_return_error (task, client_error (self, RS_ERROR_INPUT,
+                                               _("The mail connection is busy")));
+      return FALSE;
+    }
+
+  if (self->stream == NULL || !self->authenticated)
+    {
+      g_task_return_error (task, client_error (self, RS_ERROR_INPUT,
+                                               _("The mail connection is not open")));
+      return FALSE;
+    }
+
+  if (need_selected && !self->selected)
+    {
+      g_task_return_error (task, client_error (self, RS_ERROR_INPUT,
+                                               _("No mailbox is open")));
+      return FALSE;
+    }
+
+  self->busy = TRUE;
+
+  return TRUE;
+}
+
+/* A failure before the tagged answer: the connection's state is unknown,
+ * so it is closed.  @error: (transfer full) */
+static void
+operation_abort (GTask  *task,
+                 GError *error)
+{
+  RsImapClient *self = g_task_get_source_object (task);
+
+  abort_connection (self);
+  self->busy = FALSE;
+  g_task_return_error (task, error);
+}
+
+/* A NO or BAD: the connection stays usable. */
+static void
+operation_refused (GTask                *task,
+                   const char           *message,
+                   const RsImapResponse *response)
+{
+  RsImapClient *self = g_task_get_source_object (task);
+
+  self->busy = FALSE;
+  g_task_return_error (task, response_error (self, RS_ERROR_PROTOCOL, message, response));
+}
+
+static gboolean
+value_get_uint32 (const RsImapValue *value,
+                  guint32           *out)
+{
+  if (value == NULL || value->type != RS_IMAP_VALUE_NUMBER || value->number > G_MAXUINT32)
+    return FALSE;
+
+  *out = (guint32)value->number;
+
+  return TRUE;
+}
+
+static void
+examine_untagged (RsImapClient         *self,
+                  const RsImapResponse *response,
+                  gpointer              user_data)
+{
+  MailboxData *md = user_data;
+  const RsImapValue *arg = rs_imap_value_get_item (response->code_args, 0);
+
+  if (response->status == RS_IMAP_STATUS_NONE)
+    {
+      if (rs_imap_value_is_atom (rs_imap_value_get_item (response->data, 1), "EXISTS"))
+        value_get_uint32 (rs_imap_value_get_item (response->data, 0), &md->state.exists);
+      return;
+    }
+
+  if (response->status != RS_IMAP_STATUS_OK || response->code == NULL)
+    return;
+
+  if (g_str_equal (response->code, "UIDVALIDITY"))
+    md->have_uidvalidity = value_get_uint32 (arg, &md->state.uidvalidity);
+  else if (g_str_equal (response->code, "UIDNEXT"))
+    md->have_uidnext = value_get_uint32 (arg, &md->state.uidnext);
+  else if (g_str_equal (response->code, "HIGHESTMODSEQ") && arg != NULL && arg->type == RS_IMAP_VALUE_NUMBER)
+    md->state.highestmodseq = arg->number;
+  else if (g_str_equal (response->code, "NOMODSEQ"))
+    md->state.highestmodseq = 0;
+}
+
+static void
+examine_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  RsImapClient *self = RS_IMAP_CLIENT (object);
+  MailboxData *md = g_task_get_task_data (task);
+  g_autoptr(RsImapResponse) response = NULL;
+  GError *error = NULL;
+
+  response = command_finish (self, result, &error);
+  if (response == NULL)
+    {
+      operation_abort (task, error);
+      return;
+    }
+
+  if (response->status != RS_IMAP_STATUS_OK)
+    {
+      /* The previous mailbox, if any, is closed now (RFC 3501 §6.3.1). */
+      self->selected = FALSE;
+      operation_refused (task, _("The mail server could not open the mailbox"), response);
+      return;
+    }
+
+  if (!md->have_uidvalidity || !md->have_uidnext || md->state.uidvalidity == 0)
+    {
+      operation_abort (task, response_error (self, RS_ERROR_PROTOCOL,
+                                             _("The mail server did not say which messages are new (UIDVALIDITY, UIDNEXT)"),
+                                             response));
+      return;
+    }
+
+  self->selected = TRUE;
+  self->exists = md->state.exists;
+  self->busy = FALSE;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+status_untagged (RsImapClient         *self,
+                 const RsImapResponse *response,
+                 gpointer              user_data)
+{
+  MailboxData *md = user_data;
+  const RsImapValue *list;
+
+  if (response->status != RS_IMAP_STATUS_NONE
+      || !rs_imap_value_is_atom (rs_imap_value_get_item (response->data, 0), "STATUS")
+      || g_strcmp0 (rs_imap_value_get_text (rs_imap_value_get_item (response->data, 1)), md->mailbox) != 0)
+    return;
+
+  list = rs_imap_value_get_item (response->data, 2);
+  for (guint i = 0; i + 1 < rs_imap_value_get_n_items (list); i += 2)
+    {
+      const RsImapValue *name = rs_imap_value_get_item (list, i);
+      const RsImapValue *value = rs_imap_value_get_item (list, i + 1);
+
+      if (rs_imap_value_is_atom (name, "UIDVALIDITY"))
+        md->have_uidvalidity = value_get_uint32 (value, &md->state.uidvalidity);
+      else if (rs_imap_value_is_atom (name, "UIDNEXT"))
+        md->have_uidnext = value_get_uint32 (value, &md->state.uidnext);
+      else if (rs_imap_value_is_atom (name, "MESSAGES"))
+        value_get_uint32 (value, &md->state.exists);
+      else if (rs_imap_value_is_atom (name, "HIGHESTMODSEQ") && value->type == RS_IMAP_VALUE_NUMBER)
+        md->state.highestmodseq = value->number;
+    }
+}
+
+static void
+status_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  RsImapClient *self = RS_IMAP_CLIENT (object);
+  MailboxData *md = g_task_get_task_data (task);
+  g_autoptr(RsImapResponse) response = NULL;
+  GError *error = NULL;
+
+  response = command_finish (self, result, &error);
+  if (response == NULL)
+    {
+      operation_abort (task, error);
+      return;
+    }
+
+  if (response->status != RS_IMAP_STATUS_OK)
+    {
+      operation_refused (task, _("The mail server could not tell the state of the mailbox"), response);
+      return;
+    }
+
+  if (!md->have_uidvalidity || !md->have_uidnext || md->state.uidvalidity == 0)
+    {
+      self->busy = FALSE;
+      g_task_return_error (task, response_error (self, RS_ERROR_PROTOCOL,
+                                                 _("The mail server did not say which messages are new (UIDVALIDITY, UIDNEXT)"),
+                                                 response));
+      return;
+    }
+
+  self->busy = FALSE;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+simple_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  RsImapClient *self = RS_IMAP_CLIENT (object);
+  g_autoptr(RsImapResponse) response = NULL;
+  GError *error = NULL;
+
+  response = command_finish (self, result, &error);
+  if (response == NULL)
+    {
+      operation_abort (task, error);
+      return;
+    }
+
+  if (response->status != RS_IMAP_STATUS_OK)
+    {
+      operation_refused (task, _("The mail server refused a command"), response);
+      return;
+    }
+
+  self->busy = FALSE;
+  g_task_return_boolean (task, TRUE);
+}
+
+static int
+compare_uid (gconstpointer a,
+             gconstpointer b)
+{
+  guint32 x = *(const guint32 *)a;
+  guint32 y = *(const guint32 *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+fetch_untagged (RsImapClient         *self,
+                const RsImapResponse *response,
+                gpointer              user_data)
+{
+  FetchData *fd = user_data;
+  g_autoptr(GBytes) headers = NULL;
+  gboolean oversized;
+  guint n_refused;
+  guint32 uid;
+
+  if (!rs_imap_fetch_get_headers (response, self->max_header_size,
+                                  &uid, &headers, &n_refused, &oversized))
+    return;
+
+  if (n_refused > 0)
+    {
+      /* Never asked for; dropped with the response, never handed on. */
+      self->n_refused_items += n_refused;
+      g_debug ("Dropped %u body item(s) the server sent for UID %u", n_refused, uid);
+    }
+
+  if (oversized)
+    {
+      self->n_oversized++;
+      g_debug ("Skipped the header section of UID %u: larger than %" G_GSIZE_FORMAT " bytes",
+               uid, self->max_header_size);
+      return;
+    }
+
+  /* Only what was asked for: an unsolicited FETCH (a flag change) or a
+   * UID outside the set is not an answer. */
+  if (headers == NULL
+      || bsearch (&uid, fd->uids, fd->n_uids, sizeof (guint32), compare_uid) == NULL)
+    return;
+
+  fd->func (uid, headers, fd->func_data);
+}
+
+static void
+fetch_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  RsImapClient *self = RS_IMAP_CLIENT (object);
+  g_autoptr(RsImapResponse) response = NULL;
+  GError *error = NULL;
+
+  response = command_finish (self, result, &error);
+  if (response == NULL)
+    {
+      operation_abort (task, error);
+      return;
+    }
+
+  if (response->status != RS_IMAP_STATUS_OK)
+    {
+      operation_refused (task, _("The mail server refused to list the messages"), response);
+      return;
+    }
+
+  self->busy = FALSE;
+  g_task_return_boolean (task, TRUE);
+}
+
+/* ------------------------------------------------------------------- idle */
+
+static void idle_read (GTask *task);
+
+static void
+idle_finish_with (GTask    *task,
+                  GError   *error)
+{
+  if (error != NULL)
+    operation_abort (task, error);
+  else
+    {
+      RsImapClient *self = g_task_get_source_object (task);
+      IdleData *id = g_task_get_task_data (task);
+
+      self->busy = FALSE;
+      g_task_return_boolean (task, id->new_mail);
+    }
+}
+
+static void
+idle_written_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  RsImapClient *self = g_task_get_source_object (task);
+  IdleData *id = g_task_get_task_data (task);
+  Watchdog *wd = g_object_steal_data (G_OBJECT (task), "watchdog");
+  GError *error = NULL;
+  gboolean timed_out;
+  gboolean ok;
+
+  ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error);
+  timed_out = watchdog_stop (wd);
+  g_clear_pointer (&id->line, g_bytes_unref);
+
+  if (!ok || timed_out)
+    {
+      if (error == NULL)
+        error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "No answer in time");
+      idle_finish_with (task, convert_io_error (self, error, timed_out));
+      return;
+    }
+
+  idle_read (g_steal_pointer (&task));
+}
+
+/* Takes the task's reference. */
+static void
+idle_write (GTask  *task,
+            GBytes *line)
+{
+  RsImapClient *self = g_task_get_source_object (task);
+  IdleData *id = g_task_get_task_data (task);
+  Watchdog *wd;
+  gconstpointer data;
+  gsize len;
+
+  if (self->stream == NULL)
+    {
+      g_bytes_unref (line);
+      idle_finish_with (task, client_error (self, RS_ERROR_NETWORK,
+                                            _("The mail server closed the connection")));
+      g_object_unref (task);
+      return;
+    }
+
+  id->line = line;
+  data = g_bytes_get_data (line, &len);
+  wd = watchdog_start (g_task_get_cancellable (task), self->timeout);
+  g_object_set_data (G_OBJECT (task), "watchdog", wd);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (self->stream),
+                                   data, len, G_PRIORITY_DEFAULT, wd->cancellable,
+                                   idle_written_cb, task);
+}
+
+static void
+idle_send_done (GTask *task)
+{
+  IdleData *id = g_task_get_task_data (task);
+
+  g_debug ("C: DONE");
+  id->done_sent = TRUE;
+  idle_write (task, g_bytes_new_static ("DONE\r\n", 6));
+}
+
+static void
+idle_response_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  RsImapClient *self = RS_IMAP_CLIENT (object);
+  IdleData *id = g_task_get_task_data (task);
+  g_autoptr(RsImapResponse) response = NULL;
+  GError *error = NULL;
+
+  response = read_response_finish (self, result, &error);
+  if (error != NULL)
+    {
+      idle_finish_with (task, error);
+      return;
+    }
+
+  if (response == NULL)
+    {
+      /* The IDLE period ran out. */
+      idle_send_done (g_steal_pointer (&task));
+      return;
+    }
+
+  switch (response->kind)
+    {
+    case RS_IMAP_RESPONSE_CONTINUATION:
+      if (id->idling || id->done_sent)
+        {
+          idle_finish_with (task, response_error (self, RS_ERROR_PROTOCOL,
+                                                  _("The mail server asked for more than the command holds"),
+                                                  response));
+          return;
+        }
+      id->idling = TRUE;
+      break;
+
+    case RS_IMAP_RESPONSE_TAGGED:
+      if (g_strcmp0 (response->tag, id->tag) != 0)
+        {
+          idle_finish_with (task, response_error (self, RS_ERROR_PROTOCOL,
+                                                  _("The mail server answered a command that was never sent"),
+                                                  response));
+          return;
+        }
+      handle_response_code (self, response);
+      if (response->status != RS_IMAP_STATUS_OK)
+        {
+          id->idling = FALSE;
+          operation_refused (task, _("The mail server refused to wait for new mail"), response);
+          return;
+        }
+      idle_finish_with (task, NULL);
+      return;
+
+    case RS_IMAP_RESPONSE_UNTAGGED:
+    default:
+      handle_untagged (self, response);
+      if (response->status == RS_IMAP_STATUS_NONE
+          && rs_imap_value_is_atom (rs_imap_value_get_item (response->data, 1), "EXISTS"))
+        id->new_mail = TRUE;
+      break;
+    }
+
+  if (id->idling && id->new_mail && !id->done_sent)
+    {
+      idle_send_done (g_steal_pointer (&task));
+      return;
+    }
+
+  idle_read (g_steal_pointer (&task));
+}
+
+/* Takes the task's reference. */
+static void
+idle_read (GTask *task)
+{
+  RsImapClient *self = g_task_get_source_object (task);
+  IdleData *id = g_task_get_task_data (task);
+
+  if (id->idling && !id->done_sent)
+    {
+      gint64 left = id->deadline - g_get_monotonic_time ();
+
+      if (left <= 0)
+        {
+          idle_send_done (task);
+          return;
+        }
+
+      read_response_full_async (self, (guint)((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC), TRUE,
+                                g_task_get_cancellable (task), idle_response_cb, task);
+      return;
+    }
+
+  read_response_async (self, g_task_get_cancellable (task), idle_response_cb, task);
+}
+
 /* ------------------------------------------------------------------ check */
 
 static void
@@ -1226,6 +1853,7 @@ rs_imap_client_init (RsImapClient *self)
   self->pending = g_byte_array_sized_new (READ_CHUNK);
   self->read_buffer = g_malloc (READ_CHUNK);
   self->timeout = RS_DEFAULT_TIMEOUT_SECONDS;
+  self->max_header_size = RS_IMAP_DEFAULT_MAX_HEADER_SIZE;
   self->tls_protocol = G_TLS_PROTOCOL_VERSION_UNKNOWN;
 }
 
@@ -1452,6 +2080,385 @@ rs_imap_client_logout_finish (RsImapClient  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * rs_imap_client_examine_async:
+ * @mailbox: the mailbox, e.g. "INBOX"
+ *
+ * Opens @mailbox read-only (EXAMINE; with CONDSTORE when offered, to
+ * learn HIGHESTMODSEQ).  Nothing this client does can change a flag.
+ */
+void
+rs_imap_client_examine_async (RsImapClient        *self,
+                              const char          *mailbox,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  RsImapCommand *command;
+  MailboxData *md;
+
+  g_return_if_fail (RS_IS_IMAP_CLIENT (self));
+  g_return_if_fail (mailbox != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rs_imap_client_examine_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  command = rs_imap_command_examine (mailbox, rs_imap_client_has_capability (self, "CONDSTORE"), &error);
+  if (command == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (!operation_begin (self, task, FALSE))
+    {
+      rs_imap_command_free (command);
+      return;
+    }
+
+  md = g_new0 (MailboxData, 1);
+  md->mailbox = g_strdup (mailbox);
+  g_task_set_task_data (task, md, mailbox_data_free);
+  command_full_async (self, command, examine_untagged, md, cancellable,
+                      examine_cb, g_steal_pointer (&task));
+}
+
+/**
+ * rs_imap_client_examine_finish:
+ * @state: (out) (optional): UIDVALIDITY, UIDNEXT, EXISTS and
+ *   HIGHESTMODSEQ (0 without CONDSTORE)
+ */
+gboolean
+rs_imap_client_examine_finish (RsImapClient        *self,
+                               GAsyncResult        *result,
+                               RsImapMailboxState  *state,
+                               GError             **error)
+{
+  MailboxData *md;
+
+  g_return_val_if_fail (RS_IS_IMAP_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+
+  md = g_task_get_task_data (G_TASK (result));
+  if (state != NULL)
+    *state = md->state;
+
+  return TRUE;
+}
+
+/**
+ * rs_imap_client_status_async:
+ *
+ * STATUS @mailbox (UIDNEXT UIDVALIDITY MESSAGES, and HIGHESTMODSEQ with
+ * CONDSTORE): whether anything arrived, without opening it.
+ */
+void
+rs_imap_client_status_async (RsImapClient        *self,
+                             const char          *mailbox,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  RsImapCommand *command;
+  MailboxData *md;
+
+  g_return_if_fail (RS_IS_IMAP_CLIENT (self));
+  g_return_if_fail (mailbox != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rs_imap_client_status_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  command = rs_imap_command_status (mailbox, rs_imap_client_has_capability (self, "CONDSTORE"), &error);
+  if (command == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (!operation_begin (self, task, FALSE))
+    {
+      rs_imap_command_free (command);
+      return;
+    }
+
+  md = g_new0 (MailboxData, 1);
+  md->mailbox = g_strdup (mailbox);
+  g_task_set_task_data (task, md, mailbox_data_free);
+  command_full_async (self, command, status_untagged, md, cancellable,
+                      status_cb, g_steal_pointer (&task));
+}
+
+/**
+ * rs_imap_client_status_finish:
+ * @state: (out) (optional): UIDVALIDITY, UIDNEXT, MESSAGES (as exists)
+ *   and HIGHESTMODSEQ (0 without CONDSTORE)
+ */
+gboolean
+rs_imap_client_status_finish (RsImapClient        *self,
+                              GAsyncResult        *result,
+                              RsImapMailboxState  *state,
+                              GError             **error)
+{
+  return rs_imap_client_examine_finish (self, result, state, error);
+}
+
+void
+rs_imap_client_noop_async (RsImapClient        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (RS_IS_IMAP_CLIENT (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rs_imap_client_noop_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (!operation_begin (self, task, FALSE))
+    return;
+
+  command_async (self, rs_imap_command_noop (), cancellable, simple_cb, g_steal_pointer (&task));
+}
+
+gboolean
+rs_imap_client_noop_finish (RsImapClient  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (RS_IS_IMAP_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * rs_imap_client_fetch_headers_async:
+ * @uids: (array length=n_uids): UIDs in ascending order
+ * @n_uids: 1 to %RS_IMAP_MAX_UIDS_PER_COMMAND: one command, so the caller
+ *   chooses the chunks
+ * @fields: allowlisted header fields (rs_imap_header_fields_allowed())
+ * @func: (scope call): called for each message as its answer arrives,
+ *   only for UIDs of @uids, only with header fields
+ *
+ * `UID FETCH set (UID BODY.PEEK[HEADER.FIELDS (…)])` in the open mailbox.
+ * UIDs that no longer exist are simply not reported.  Whatever the server
+ * sends besides (a body part it was never asked for, a header section
+ * longer than the maximum) is dropped and counted.  On failure @func may
+ * have been called for some messages: the caller must treat the whole
+ * chunk as failed.
+ */
+void
+rs_imap_client_fetch_headers_async (RsImapClient        *self,
+                                    const guint32       *uids,
+                                    guint                n_uids,
+                                    const char * const  *fields,
+                                    RsImapHeadersFunc    func,
+                                    gpointer             func_data,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  RsImapCommand *command;
+  FetchData *fd;
+
+  g_return_if_fail (RS_IS_IMAP_CLIENT (self));
+  g_return_if_fail (uids != NULL || n_uids == 0);
+  g_return_if_fail (fields != NULL);
+  g_return_if_fail (func != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rs_imap_client_fetch_headers_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  command = rs_imap_command_uid_fetch_header_set (uids, n_uids, fields, &error);
+  if (command == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (!operation_begin (self, task, TRUE))
+    {
+      rs_imap_command_free (command);
+      return;
+    }
+
+  fd = g_new0 (FetchData, 1);
+  fd->uids = g_memdup2 (uids, n_uids * sizeof (guint32));
+  fd->n_uids = n_uids;
+  fd->func = func;
+  fd->func_data = func_data;
+  g_task_set_task_data (task, fd, fetch_data_free);
+  command_full_async (self, command, fetch_untagged, fd, cancellable,
+                      fetch_cb, g_steal_pointer (&task));
+}
+
+gboolean
+rs_imap_client_fetch_headers_finish (RsImapClient  *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  g_return_val_if_fail (RS_IS_IMAP_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * rs_imap_client_idle_async:
+ * @seconds: the longest wait, capped at %RS_IMAP_IDLE_MAX_SECONDS
+ *
+ * IDLE (RFC 2177) in the open mailbox until the server announces a
+ * message (EXISTS) or @seconds pass; then DONE, and the tagged answer.
+ * Cancelling closes the connection.
+ */
+void
+rs_imap_client_idle_async (RsImapClient        *self,
+                           guint                seconds,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(RsImapCommand) command = NULL;
+  g_autoptr(GPtrArray) segments = NULL;
+  IdleData *id;
+
+  g_return_if_fail (RS_IS_IMAP_CLIENT (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rs_imap_client_idle_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (self->stream != NULL && !rs_imap_client_has_capability (self, "IDLE"))
+    {
+      g_task_return_error (task, client_error (self, RS_ERROR_PROTOCOL,
+                                               _("The mail server cannot announce new mail (IDLE)")));
+      return;
+    }
+
+  if (!operation_begin (self, task, TRUE))
+    return;
+
+  seconds = CLAMP (seconds, 1, RS_IMAP_IDLE_MAX_SECONDS);
+
+  command = rs_imap_command_idle ();
+  id = g_new0 (IdleData, 1);
+  id->tag = g_strdup_printf ("R%u", ++self->next_tag);
+  id->deadline = g_get_monotonic_time () + (gint64)seconds * G_USEC_PER_SEC;
+  g_task_set_task_data (task, id, idle_data_free);
+
+  segments = rs_imap_command_encode (command, id->tag, FALSE);
+  g_debug ("C: %s IDLE", id->tag);
+  idle_write (g_steal_pointer (&task), g_bytes_ref (g_ptr_array_index (segments, 0)));
+}
+
+/**
+ * rs_imap_client_idle_finish:
+ * @new_mail: (out) (optional): the server announced a message; %FALSE
+ *   when the time ran out
+ */
+gboolean
+rs_imap_client_idle_finish (RsImapClient  *self,
+                            GAsyncResult  *result,
+                            gboolean      *new_mail,
+                            GError       **error)
+{
+  GError *local = NULL;
+  gboolean woke;
+
+  g_return_val_if_fail (RS_IS_IMAP_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  woke = g_task_propagate_boolean (G_TASK (result), &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+
+  if (new_mail != NULL)
+    *new_mail = woke;
+
+  return TRUE;
+}
+
+/**
+ * rs_imap_client_set_max_header_size:
+ * @max_size: the longest header section kept per message; longer ones are
+ *   skipped and counted (rs_imap_client_get_n_oversized())
+ */
+void
+rs_imap_client_set_max_header_size (RsImapClient *self,
+                                    gsize         max_size)
+{
+  g_return_if_fail (RS_IS_IMAP_CLIENT (self));
+  g_return_if_fail (max_size > 0);
+
+  self->max_header_size = max_size;
+}
+
+gsize
+rs_imap_client_get_max_header_size (RsImapClient *self)
+{
+  g_return_val_if_fail (RS_IS_IMAP_CLIENT (self), 0);
+
+  return self->max_header_size;
+}
+
+/**
+ * rs_imap_client_get_n_refused_items:
+ *
+ * Returns: how many body items (BODY[…], RFC822…, BODYSTRUCTURE, BINARY)
+ *   servers sent this client unasked, all dropped
+ */
+guint
+rs_imap_client_get_n_refused_items (RsImapClient *self)
+{
+  g_return_val_if_fail (RS_IS_IMAP_CLIENT (self), 0);
+
+  return self->n_refused_items;
+}
+
+/**
+ * rs_imap_client_get_n_oversized:
+ *
+ * Returns: how many header sections were skipped as too long
+ */
+guint
+rs_imap_client_get_n_oversized (RsImapClient *self)
+{
+  g_return_val_if_fail (RS_IS_IMAP_CLIENT (self), 0);
+
+  return self->n_oversized;
+}
+
+gboolean
+rs_imap_client_is_selected (RsImapClient *self)
+{
+  g_return_val_if_fail (RS_IS_IMAP_CLIENT (self), FALSE);
+
+  return self->selected;
 }
 
 /**

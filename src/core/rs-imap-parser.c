@@ -1288,6 +1288,41 @@ rs_imap_command_id (const char *name,
   return command;
 }
 
+static gboolean needs_literal (const char *str);
+
+/* "(UID BODY.PEEK[HEADER.FIELDS (…)])" for allowlisted fields only. */
+static char *
+header_fetch_items (const char * const  *fields,
+                    GError             **error)
+{
+  g_autoptr(GString) items = g_string_new ("(UID BODY.PEEK[HEADER.FIELDS (");
+
+  for (guint i = 0; fields[i] != NULL; i++)
+    {
+      const char *canonical = NULL;
+
+      for (guint j = 0; allowed_header_fields[j] != NULL; j++)
+        if (g_ascii_strcasecmp (fields[i], allowed_header_fields[j]) == 0)
+          canonical = allowed_header_fields[j];
+
+      if (canonical == NULL)
+        {
+          g_set_error (error, RS_ERROR, RS_ERROR_INPUT,
+                       _("“%s” is not a header field Retailsphere may read"),
+                       fields[i]);
+          rs_error_set_service (*error, RS_SERVICE_IMAP);
+          return NULL;
+        }
+
+      if (i > 0)
+        g_string_append_c (items, ' ');
+      g_string_append (items, canonical);
+    }
+  g_string_append (items, ")])");
+
+  return g_string_free (g_steal_pointer (&items), FALSE);
+}
+
 /**
  * rs_imap_header_fields_allowed:
  *
@@ -1318,9 +1353,9 @@ rs_imap_command_uid_fetch_headers (guint32              first_uid,
                                    const char * const  *fields,
                                    GError             **error)
 {
-  g_autoptr(GString) items = NULL;
-  RsImapCommand *command;
   g_autofree char *set = NULL;
+  g_autofree char *items = NULL;
+  RsImapCommand *command;
 
   g_return_val_if_fail (fields != NULL, NULL);
 
@@ -1332,29 +1367,9 @@ rs_imap_command_uid_fetch_headers (guint32              first_uid,
       return NULL;
     }
 
-  items = g_string_new ("(UID BODY.PEEK[HEADER.FIELDS (");
-  for (guint i = 0; fields[i] != NULL; i++)
-    {
-      const char *canonical = NULL;
-
-      for (guint j = 0; allowed_header_fields[j] != NULL; j++)
-        if (g_ascii_strcasecmp (fields[i], allowed_header_fields[j]) == 0)
-          canonical = allowed_header_fields[j];
-
-      if (canonical == NULL)
-        {
-          g_set_error (error, RS_ERROR, RS_ERROR_INPUT,
-                       _("“%s” is not a header field Retailsphere may read"),
-                       fields[i]);
-          rs_error_set_service (*error, RS_SERVICE_IMAP);
-          return NULL;
-        }
-
-      if (i > 0)
-        g_string_append_c (items, ' ');
-      g_string_append (items, canonical);
-    }
-  g_string_append (items, ")])");
+  items = header_fetch_items (fields, error);
+  if (items == NULL)
+    return NULL;
 
   if (last_uid == 0)
     set = g_strdup_printf ("%u:*", first_uid);
@@ -1363,9 +1378,286 @@ rs_imap_command_uid_fetch_headers (guint32              first_uid,
 
   command = command_new ("UID FETCH");
   command_add (command, ARG_RAW, set);
-  command_add (command, ARG_RAW, items->str);
+  command_add (command, ARG_RAW, items);
 
   return command;
+}
+
+/**
+ * rs_imap_command_uid_fetch_header_set:
+ * @uids: (array length=n_uids): UIDs in ascending order, none 0
+ * @n_uids: how many, 1 to %RS_IMAP_MAX_UIDS_PER_COMMAND
+ * @fields: header field names, each one of rs_imap_header_fields_allowed()
+ *
+ * The same header-only FETCH for a set of UIDs, sent compactly
+ * ("3:7,9,12:14").  Never "*": a set with "*" always names the last
+ * message, even when it is older than the set.
+ *
+ * Returns: (transfer full) (nullable): the command, or %NULL with
+ *   RS_ERROR_INPUT
+ */
+RsImapCommand *
+rs_imap_command_uid_fetch_header_set (const guint32       *uids,
+                                      guint                n_uids,
+                                      const char * const  *fields,
+                                      GError             **error)
+{
+  g_autoptr(GString) set = NULL;
+  g_autofree char *items = NULL;
+  RsImapCommand *command;
+
+  g_return_val_if_fail (uids != NULL || n_uids == 0, NULL);
+  g_return_val_if_fail (fields != NULL, NULL);
+
+  for (guint i = 0; i < n_uids; i++)
+    if (uids[i] == 0 || (i > 0 && uids[i] <= uids[i - 1]))
+      n_uids = 0;
+
+  if (n_uids == 0 || n_uids > RS_IMAP_MAX_UIDS_PER_COMMAND || fields[0] == NULL)
+    {
+      g_set_error_literal (error, RS_ERROR, RS_ERROR_INPUT,
+                           _("A header fetch needs a valid range of messages and at least one header field"));
+      rs_error_set_service (*error, RS_SERVICE_IMAP);
+      return NULL;
+    }
+
+  items = header_fetch_items (fields, error);
+  if (items == NULL)
+    return NULL;
+
+  set = g_string_new (NULL);
+  for (guint i = 0; i < n_uids; )
+    {
+      guint j = i;
+
+      while (j + 1 < n_uids && uids[j + 1] == uids[j] + 1)
+        j++;
+
+      if (set->len > 0)
+        g_string_append_c (set, ',');
+      if (j == i)
+        g_string_append_printf (set, "%u", uids[i]);
+      else
+        g_string_append_printf (set, "%u:%u", uids[i], uids[j]);
+
+      i = j + 1;
+    }
+
+  command = command_new ("UID FETCH");
+  command_add (command, ARG_RAW, set->str);
+  command_add (command, ARG_RAW, items);
+
+  return command;
+}
+
+/* Mailbox names are sent as quoted strings; names beyond printable ASCII
+ * would need modified UTF-7 (RFC 3501 §5.1.3), which nothing here needs. */
+static gboolean
+check_mailbox (const char  *mailbox,
+               GError     **error)
+{
+  gsize len = strlen (mailbox);
+
+  if (len == 0 || len > 255 || needs_literal (mailbox))
+    {
+      g_set_error (error, RS_ERROR, RS_ERROR_INPUT,
+                   _("“%s” is not a mailbox name Retailsphere can open"), mailbox);
+      rs_error_set_service (*error, RS_SERVICE_IMAP);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * rs_imap_command_examine:
+ * @mailbox: a mailbox name in printable ASCII, e.g. "INBOX"
+ * @condstore: ask for HIGHESTMODSEQ (RFC 7162); only when the server
+ *   offers CONDSTORE
+ *
+ * EXAMINE: opens the mailbox read-only, so nothing we do can change a
+ * flag.  There is deliberately no SELECT.
+ *
+ * Returns: (transfer full) (nullable): the command, or %NULL with
+ *   RS_ERROR_INPUT for a name it cannot send
+ */
+RsImapCommand *
+rs_imap_command_examine (const char  *mailbox,
+                         gboolean     condstore,
+                         GError     **error)
+{
+  RsImapCommand *command;
+
+  g_return_val_if_fail (mailbox != NULL, NULL);
+
+  if (!check_mailbox (mailbox, error))
+    return NULL;
+
+  command = command_new ("EXAMINE");
+  command_add (command, ARG_STRING, mailbox);
+  if (condstore)
+    command_add (command, ARG_RAW, "(CONDSTORE)");
+
+  return command;
+}
+
+/**
+ * rs_imap_command_status:
+ * @highestmodseq: ask for HIGHESTMODSEQ too (only with CONDSTORE)
+ *
+ * STATUS mailbox (UIDNEXT UIDVALIDITY MESSAGES [HIGHESTMODSEQ]).
+ *
+ * Returns: (transfer full) (nullable): the command, or %NULL with
+ *   RS_ERROR_INPUT for a name it cannot send
+ */
+RsImapCommand *
+rs_imap_command_status (const char  *mailbox,
+                        gboolean     highestmodseq,
+                        GError     **error)
+{
+  RsImapCommand *command;
+
+  g_return_val_if_fail (mailbox != NULL, NULL);
+
+  if (!check_mailbox (mailbox, error))
+    return NULL;
+
+  command = command_new ("STATUS");
+  command_add (command, ARG_STRING, mailbox);
+  command_add (command, ARG_RAW, highestmodseq ? "(UIDNEXT UIDVALIDITY MESSAGES HIGHESTMODSEQ)"
+                                               : "(UIDNEXT UIDVALIDITY MESSAGES)");
+
+  return command;
+}
+
+/**
+ * rs_imap_command_idle:
+ *
+ * IDLE (RFC 2177).  The client ends it with a bare "DONE" line, which is
+ * not a command and is written by the client itself.
+ */
+RsImapCommand *
+rs_imap_command_idle (void)
+{
+  return command_new ("IDLE");
+}
+
+/* ---------------------------------------------------------- fetch answers */
+
+/**
+ * rs_imap_fetch_item_is_body:
+ * @name: a FETCH data item name as a server sends it ("BODY[TEXT]")
+ *
+ * Returns: whether the item carries (part of) a message body or its
+ *   structure, or a header section we never ask for
+ */
+gboolean
+rs_imap_fetch_item_is_body (const char *name)
+{
+  static const char * const header_fields = "BODY[HEADER.FIELDS (";
+
+  g_return_val_if_fail (name != NULL, TRUE);
+
+  /* The one section we ask for (and the ".NOT" form, which we don't). */
+  if (g_ascii_strncasecmp (name, header_fields, strlen (header_fields)) == 0)
+    return FALSE;
+
+  if (g_ascii_strcasecmp (name, "RFC822.SIZE") == 0)
+    return FALSE;
+
+  return g_ascii_strncasecmp (name, "BODY", 4) == 0        /* BODY, BODY[…], BODYSTRUCTURE, BODY.PEEK */
+         || g_ascii_strncasecmp (name, "BINARY", 6) == 0   /* BINARY[…], BINARY.SIZE */
+         || g_ascii_strncasecmp (name, "RFC822", 6) == 0;  /* RFC822, .TEXT, .HEADER */
+}
+
+/**
+ * rs_imap_fetch_get_headers:
+ * @response: an untagged response
+ * @max_header_size: the longest header section accepted
+ * @uid: (out): the message's UID
+ * @headers: (out) (transfer full) (nullable): the header section, or %NULL
+ *   when the response held none (a flag update, or one that was dropped)
+ * @n_refused: (out): how many body items the response held, all dropped
+ * @oversized: (out): the header section was longer than @max_header_size
+ *   and dropped
+ *
+ * Returns: %TRUE when @response is a FETCH with a UID
+ */
+gboolean
+rs_imap_fetch_get_headers (const RsImapResponse  *response,
+                           gsize                  max_header_size,
+                           guint32               *uid,
+                           GBytes               **headers,
+                           guint                 *n_refused,
+                           gboolean              *oversized)
+{
+  const RsImapValue *items;
+  const RsImapValue *section = NULL;
+  gboolean have_uid = FALSE;
+
+  g_return_val_if_fail (response != NULL, FALSE);
+  g_return_val_if_fail (uid != NULL && headers != NULL, FALSE);
+  g_return_val_if_fail (n_refused != NULL && oversized != NULL, FALSE);
+
+  *uid = 0;
+  *headers = NULL;
+  *n_refused = 0;
+  *oversized = FALSE;
+
+  if (response->kind != RS_IMAP_RESPONSE_UNTAGGED
+      || response->status != RS_IMAP_STATUS_NONE
+      || rs_imap_value_get_n_items (response->data) != 3
+      || rs_imap_value_get_item (response->data, 0)->type != RS_IMAP_VALUE_NUMBER
+      || !rs_imap_value_is_atom (rs_imap_value_get_item (response->data, 1), "FETCH"))
+    return FALSE;
+
+  items = rs_imap_value_get_item (response->data, 2);
+  if (items->type != RS_IMAP_VALUE_LIST)
+    return FALSE;
+
+  for (guint i = 0; i + 1 < rs_imap_value_get_n_items (items); i += 2)
+    {
+      const RsImapValue *name = rs_imap_value_get_item (items, i);
+      const RsImapValue *value = rs_imap_value_get_item (items, i + 1);
+
+      if (name->type != RS_IMAP_VALUE_ATOM)
+        continue;
+
+      if (rs_imap_fetch_item_is_body (name->str))
+        {
+          (*n_refused)++;
+          continue;
+        }
+
+      if (g_ascii_strcasecmp (name->str, "UID") == 0)
+        {
+          if (value->type == RS_IMAP_VALUE_NUMBER && value->number > 0 && value->number <= G_MAXUINT32)
+            {
+              *uid = (guint32)value->number;
+              have_uid = TRUE;
+            }
+          continue;
+        }
+
+      if (g_ascii_strncasecmp (name->str, "BODY[HEADER.FIELDS (", 20) == 0
+          && (value->type == RS_IMAP_VALUE_STRING || value->type == RS_IMAP_VALUE_NIL))
+        section = value;
+    }
+
+  if (!have_uid)
+    return FALSE;
+
+  if (section != NULL && section->type == RS_IMAP_VALUE_STRING)
+    {
+      if (section->len > max_header_size)
+        *oversized = TRUE;
+      else
+        *headers = g_bytes_new (section->str, section->len);
+    }
+  else if (section != NULL)
+    *headers = g_bytes_new (NULL, 0);
+
+  return TRUE;
 }
 
 const char *

@@ -147,7 +147,39 @@ RsImapCommand *rs_imap_command_uid_fetch_headers   (guint32              first_u
                                                     guint32              last_uid,
                                                     const char * const  *fields,
                                                     GError             **error);
+RsImapCommand *rs_imap_command_uid_fetch_header_set (const guint32      *uids,
+                                                     guint               n_uids,
+                                                     const char * const *fields,
+                                                     GError            **error);
+RsImapCommand *rs_imap_command_examine             (const char          *mailbox,
+                                                    gboolean             condstore,
+                                                    GError             **error);
+RsImapCommand *rs_imap_command_status              (const char          *mailbox,
+                                                    gboolean             highestmodseq,
+                                                    GError             **error);
+RsImapCommand *rs_imap_command_idle                (void);
 const char * const *rs_imap_header_fields_allowed  (void);
+
+/* At most this many UIDs in one command: some servers refuse long lines. */
+#define RS_IMAP_MAX_UIDS_PER_COMMAND 5000
+
+/* ---------------------------------------------------------- fetch answers */
+
+/* The response side of the body-never rule.  From an untagged FETCH it
+ * takes the UID and the BODY[HEADER.FIELDS (…)] section, and nothing else
+ * of substance.  Any item that is (part of) a body — BODY[…] other than
+ * HEADER.FIELDS, BODY, BODYSTRUCTURE, BINARY[…], RFC822, RFC822.TEXT,
+ * RFC822.HEADER, HEADER.FIELDS.NOT — is dropped and counted in
+ * @n_refused: a server that sends one unasked has it thrown away with
+ * the response, never copied out.  A header section longer than
+ * @max_header_size is dropped too (*@oversized is set). */
+gboolean rs_imap_fetch_get_headers (const RsImapResponse  *response,
+                                    gsize                  max_header_size,
+                                    guint32               *uid,
+                                    GBytes               **headers,
+                                    guint                 *n_refused,
+                                    gboolean              *oversized);
+gboolean rs_imap_fetch_item_is_body (const char *name);
 
 void           rs_imap_command_free                (RsImapCommand       *command);
 const char    *rs_imap_command_get_name            (const RsImapCommand *command);

@@ -267,6 +267,7 @@ configure (RsReplyStore  *self,
 {
   g_autoptr(RsStmt) stmt = NULL;
   const char *mode;
+  gboolean is_wal;
 
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
@@ -278,7 +279,10 @@ configure (RsReplyStore  *self,
     return set_db_error (self, error, _("The worker’s database could not be opened"));
 
   mode = (const char *) sqlite3_column_text (stmt, 0);
-  if (g_ascii_strcasecmp (mode ? mode : "", "wal") != 0)
+  is_wal = g_ascii_strcasecmp (mode ? mode : "", "wal") == 0;
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (!is_wal)
     {
       g_set_error (error, RS_ERROR, RS_ERROR_STORAGE,
                    _("The worker’s database cannot use write-ahead logging on this file system"));

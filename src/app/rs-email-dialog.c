@@ -257,6 +257,8 @@ rs_email_dialog_update (RsEmailDialog *self)
                                  self->refused_fingerprint != NULL && !self->running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "email.clear-ca-file",
                                  self->trust != NULL && self->trust->ca_file != NULL);
+  gtk_widget_set_visible (self->ca_file_clear_button,
+                          self->trust != NULL && self->trust->ca_file != NULL);
 }
 
 static void
@@ -1213,7 +1215,8 @@ rs_email_dialog_init (RsEmailDialog *self)
  * @parent: (nullable): the main window, where the result is announced
  * @store: where the account is saved
  *
- * Returns: (transfer full): a new dialog, not yet shown
+ * Returns: (transfer none): a new dialog, not yet shown; like every
+ *   window, it is owned by GTK until it is destroyed
  */
 RsEmailDialog *
 rs_email_dialog_new (GtkWindow      *parent,

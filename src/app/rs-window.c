@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "rs-connected-apps-page.h"
+#include "rs-email-dialog.h"
 #include "rs-page-state.h"
 #include "rs-window.h"
 
@@ -173,14 +174,22 @@ rs_window_show_settings_action (GtkWidget  *widget,
   rs_window_show_settings (RS_WINDOW (widget));
 }
 
-/* The sign-in flows arrive in later versions; until then each says so
- * plainly rather than pretending to work. */
+/* Sign in with Email has its dialog; the other sign-in flows arrive in
+ * later versions, and until then each says so plainly rather than
+ * pretending to work. */
 static void
 rs_window_sign_in_action (GtkWidget  *widget,
                           const char *action_name,
                           GVariant   *parameter)
 {
+  RsWindow *self = RS_WINDOW (widget);
   RsUnavailableFeature feature;
+
+  if (g_str_equal (action_name, "win.sign-in-email"))
+    {
+      gtk_window_present (GTK_WINDOW (rs_email_dialog_new (GTK_WINDOW (self), self->store)));
+      return;
+    }
 
   if (g_str_equal (action_name, "win.sign-in-gmail"))
     feature = RS_UNAVAILABLE_GMAIL_SIGN_IN;

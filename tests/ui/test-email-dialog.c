@@ -708,6 +708,59 @@ test_certificate_page (Fixture       *fixture,
   g_assert_nonnull (page_button (fixture, "window.close"));
 }
 
+static gboolean
+is_button_labelled (GtkWidget     *widget,
+                    gconstpointer  data)
+{
+  return GTK_IS_BUTTON (widget) &&
+         g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), data) == 0;
+}
+
+static gboolean
+has_email_dialog (gpointer data)
+{
+  Fixture *fixture = data;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (RS_IS_EMAIL_DIALOG (toplevel) && gtk_widget_get_mapped (toplevel))
+        {
+          fixture->dialog = RS_EMAIL_DIALOG (toplevel);
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+static void
+test_opened_from_window (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  GtkWidget *button;
+
+  if (!require_display ())
+    return;
+
+  fixture->window = rs_window_new (app, fixture->store);
+  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *)&fixture->window);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  g_assert_true (wait_for (widget_is_mapped, fixture->window, 5));
+
+  button = find_widget (GTK_WIDGET (fixture->window), is_button_labelled, "Sign in with Email");
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+
+  g_assert_true (wait_for (has_email_dialog, fixture, 5));
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (fixture->dialog)) ==
+                 GTK_WINDOW (fixture->window));
+  g_assert_true (gtk_window_get_modal (GTK_WINDOW (fixture->dialog)));
+  g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "account");
+}
+
 static void
 test_escape_closes (Fixture       *fixture,
                     gconstpointer  data)
@@ -828,6 +881,17 @@ take_screenshot (Fixture    *fixture,
 }
 
 static void
+scroll_to_end (Fixture *fixture)
+{
+  GtkWidget *scrolled = find_widget (visible_page (fixture), is_type,
+                                     GSIZE_TO_POINTER (GTK_TYPE_SCROLLED_WINDOW));
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+  settle (300);
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+}
+
+static void
 test_screenshots (Fixture       *fixture,
                   gconstpointer  data)
 {
@@ -867,10 +931,30 @@ test_screenshots (Fixture       *fixture,
   press_enter_in (group_row (fixture, "Receiving (IMAP)", "Server"));
   take_screenshot (fixture, "servers-invalid", width);
   type_into (group_row (fixture, "Receiving (IMAP)", "Server"), "imap.example.com");
+  take_screenshot (fixture, "servers-starttls", width);
+  adw_expander_row_set_expanded (ADW_EXPANDER_ROW (page_row (fixture, "Advanced")), TRUE);
+  scroll_to_end (fixture);
+  take_screenshot (fixture, "servers-end", width);
 
-  click (page_button (fixture, "email.connect"));
-  take_screenshot (fixture, "testing", width);
-  click (page_button (fixture, "email.cancel"));
+  /* A server that accepts the connection and then says nothing keeps the
+   * test on its IMAP step. */
+  {
+    g_autoptr(GSocketListener) silent = g_socket_listener_new ();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *port = NULL;
+    guint16 silent_port;
+
+    silent_port = g_socket_listener_add_any_inet_port (silent, NULL, &error);
+    g_assert_no_error (error);
+    port = g_strdup_printf ("%u", silent_port);
+
+    type_into (group_row (fixture, "Receiving (IMAP)", "Server"), "localhost");
+    type_into (group_row (fixture, "Receiving (IMAP)", "Port"), port);
+    click (page_button (fixture, "email.connect"));
+    settle (1000);
+    take_screenshot (fixture, "testing", width);
+    click (page_button (fixture, "email.cancel"));
+  }
 
   auth_error = g_error_new_literal (RS_ERROR, RS_ERROR_AUTHENTICATION,
                                     "The server refused the username or password.");
@@ -884,6 +968,8 @@ test_screenshots (Fixture       *fixture,
 
   rs_email_dialog_show_error (fixture->dialog, cert_error);
   take_screenshot (fixture, "certificate", width);
+  scroll_to_end (fixture);
+  take_screenshot (fixture, "certificate-end", width);
 }
 
 int
@@ -908,6 +994,7 @@ main (int   argc,
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)
 
+  ADD ("/ui/email-dialog/opened-from-window", test_opened_from_window, NULL);
   ADD ("/ui/email-dialog/account-page", test_account_page, NULL);
   ADD ("/ui/email-dialog/back-keeps-edits", test_back_keeps_edits, NULL);
   ADD ("/ui/email-dialog/port-and-security", test_port_and_security, NULL);

@@ -491,7 +491,8 @@ start_lighttpd (RsTestNetns  *bed,
     "server.bind = \"" RS_TEST_NETNS_WEB_ADDRESS "\"\n"
     "server.port = 80\n"
     "server.errorlog = \"%s/lighttpd-error.log\"\n"
-    "accesslog.filename = \"%s/access.log\"\n"
+    /* Through a pipe, lighttpd writes each line at once. */
+    "accesslog.filename = \"|exec /bin/cat >>%s/access.log\"\n"
     "accesslog.format = \"%%V %%p \\\"%%r\\\" %%s\"\n"
     "mimetype.assign = (\".xml\" => \"application/xml\", \"\" => \"application/xml\")\n"
     "$SERVER[\"socket\"] == \"" RS_TEST_NETNS_WEB_ADDRESS ":443\" {\n"

@@ -93,7 +93,8 @@ const char   *rs_test_netns_get_key_file   (RsTestNetns   *bed);
 /* lighttpd's access log: one line per request,
  * "HOST PORT \"METHOD PATH PROTOCOL\" STATUS". */
 char         *rs_test_netns_read_web_log   (RsTestNetns   *bed);
-/* lighttpd writes its log once a second: waits until it holds TEXT. */
+/* Waits until the log holds TEXT: a request is logged as its answer ends,
+ * which may be just after the client saw it. */
 gboolean      rs_test_netns_wait_web_log   (RsTestNetns   *bed,
                                             const char    *text,
                                             guint          timeout_ms);

@@ -10,7 +10,8 @@
  * drops packets, an overloaded server or a captive portal looks like, and no
  * real server can be told to do it; so the hanging listeners are plain
  * listening sockets nobody ever accepts from — the kernel completes the TCP
- * handshake, and no byte ever comes back.
+ * handshake, and no byte ever comes back.  Likewise the name server of the
+ * unanswered domains is a UDP socket nobody reads.
  */
 
 #include "config.h"
@@ -46,6 +47,7 @@ struct _RsTestNetns
   GHashTable *addresses;  /* name → address of its A record */
   GPtrArray  *web;        /* WebEntry */
   gboolean    hanging;
+  gboolean    unanswered;
   GPtrArray  *hang_sockets;
   GPtrArray  *processes;
   RsTestCa   *ca;
@@ -329,6 +331,19 @@ rs_test_netns_add_hanging_host (RsTestNetns *bed,
   bed->hanging = TRUE;
 }
 
+void
+rs_test_netns_add_unanswered_domain (RsTestNetns *bed,
+                                     const char  *domain)
+{
+  g_return_if_fail (bed != NULL);
+  g_return_if_fail (bed->folder == NULL);
+  g_return_if_fail (valid_name (domain));
+
+  /* More specific than "local=/#/", so it wins for these names. */
+  g_string_append_printf (bed->dns, "server=/%s/" RS_TEST_NETNS_HANG_ADDRESS "#53\n", domain);
+  bed->unanswered = TRUE;
+}
+
 /* ---- Starting ---- */
 
 static void
@@ -582,6 +597,23 @@ start_lighttpd (RsTestNetns  *bed,
          wait_until (bed, "lighttpd", "lighttpd.out", lighttpd_ready, error);
 }
 
+/* A name server that reads nothing and answers nothing. */
+static gboolean
+start_unanswering_dns (RsTestNetns  *bed,
+                       GError      **error)
+{
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (RS_TEST_NETNS_HANG_ADDRESS);
+  g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new (address, 53);
+  g_autoptr(GSocket) sock = NULL;
+
+  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
+  if (sock == NULL || !g_socket_bind (sock, socket_address, TRUE, error))
+    return FALSE;
+
+  g_ptr_array_add (bed->hang_sockets, g_steal_pointer (&sock));
+  return TRUE;
+}
+
 static gboolean
 start_hanging (RsTestNetns  *bed,
                GError      **error)
@@ -677,6 +709,7 @@ rs_test_netns_start (RsTestNetns  *bed,
   g_ptr_array_remove_index (bed->names, bed->names->len - 1);
 
   return trust_ca (bed, error) &&
+         (!bed->unanswered || start_unanswering_dns (bed, error)) &&
          start_dnsmasq (bed, error) &&
          start_lighttpd (bed, error) &&
          (!bed->hanging || start_hanging (bed, error));

@@ -15,7 +15,7 @@ G_BEGIN_DECLS
  * RS_TEST_NETNS_WEB_ADDRESS, one virtual host per name, with a certificate of
  * the test CA — which the namespace's system trust store holds, so programs
  * started inside trust it without being told.  Hanging hosts accept TCP
- * connections and never say a word.
+ * connections and never say a word; unanswered domains get no DNS answer.
  *
  *   g_autofree char *reason = NULL;
  *
@@ -79,6 +79,12 @@ void          rs_test_netns_add_web_redirect (RsTestNetns *bed,
  * 993, 587 and 465 accept connections and never answer. */
 void          rs_test_netns_add_hanging_host (RsTestNetns *bed,
                                             const char    *host);
+
+/* Queries for DOMAIN and every name under it get no answer ever: dnsmasq
+ * passes them to a server at RS_TEST_NETNS_HANG_ADDRESS:53 that never
+ * replies. */
+void          rs_test_netns_add_unanswered_domain (RsTestNetns *bed,
+                                            const char    *domain);
 
 /* Makes the CA and the certificate, trusts the CA in the namespace and
  * starts dnsmasq, lighttpd and the hanging listeners. */

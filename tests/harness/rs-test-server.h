@@ -101,7 +101,9 @@ gboolean      rs_test_exim_available       (char                       **reason)
 
 /* IMAP: ports "imaps" (implicit TLS) and "imap" (STARTTLS, or plain with
  * no_starttls).  Log: every login and logout, with
- * "in=… out=… body_count=… body_bytes=…", and mail_log events. */
+ * "in=… out=… hdr_count=… hdr_bytes=… body_count=… body_bytes=…", and
+ * mail_log events.  A failed login is answered after 0.5 s; the next login
+ * from 127.0.0.1 then waits some seconds more (Dovecot's auth penalty). */
 RsTestServer *rs_test_dovecot_start        (const RsTestDovecotOptions  *opts,
                                             GError                     **error);
 /* SMTP: ports "smtps" (implicit TLS) and "submission" (STARTTLS).  AUTH

@@ -419,14 +419,22 @@ test_dovecot_wrong_password (void)
   g_assert_no_error (error);
   greeting = client_read_line (tls);
 
-  client_send (tls, "a LOGIN \"someone@example.test\" \"wrong\"");
+  /* Right first: after a failure Dovecot delays the next attempt from the
+   * same address by seconds (its "auth penalty"). */
+  client_send (tls, "a LOGIN \"someone@example.test\" \"a password with spaces\"");
   reply = imap_read_until_tagged (tls, "a");
-  g_assert_nonnull (strstr (reply, "a NO"));
+  g_assert_nonnull (strstr (reply, "a OK"));
   g_clear_pointer (&reply, g_free);
+  g_clear_pointer (&tls, client_free);
+  g_clear_pointer (&greeting, g_free);
 
-  client_send (tls, "b LOGIN \"someone@example.test\" \"a password with spaces\"");
+  tls = client_connect_tls (server, "imaps", &error);
+  g_assert_no_error (error);
+  greeting = client_read_line (tls);
+
+  client_send (tls, "b LOGIN \"someone@example.test\" \"wrong\"");
   reply = imap_read_until_tagged (tls, "b");
-  g_assert_nonnull (strstr (reply, "b OK"));
+  g_assert_nonnull (strstr (reply, "b NO [AUTHENTICATIONFAILED]"));
 }
 
 static void

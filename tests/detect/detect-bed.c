@@ -186,6 +186,29 @@ add_domains (RsTestNetns *net)
   add_config (net, FALSE, "autoconfig.http-only.test", AUTOCONFIG_PATH, "http-only.test", NULL);
 
   /* nothing.test: no record at all. */
+
+  /* No answer at all from the name server. */
+  rs_test_netns_add_unanswered_domain (net, "blackhole.test");
+
+  /* The best source answers at once while every lower one hangs. */
+  add_config (net, TRUE, "autoconfig.fast.test", AUTOCONFIG_PATH, "fast.test", NULL);
+  rs_test_netns_add_hanging_host (net, "fast.test");
+  rs_test_netns_add_hanging_host (net, "imap.fast.test");
+  rs_test_netns_add_hanging_host (net, "mail.fast.test");
+  rs_test_netns_add_hanging_host (net, "smtp.fast.test");
+  rs_test_netns_add_hanging_host (net, "srv-in.fast.test");
+  rs_test_netns_add_hanging_host (net, "srv-out.fast.test");
+  rs_test_netns_add_srv (net, "_imaps._tcp.fast.test", "srv-in.fast.test", 993, 0, 0);
+  rs_test_netns_add_srv (net, "_submissions._tcp.fast.test", "srv-out.fast.test", 465, 0, 0);
+
+  /* A redirect from HTTPS down to plain HTTP. */
+  rs_test_netns_add_web_redirect (net, TRUE, "downgrade.test", WELL_KNOWN_PATH,
+                                  "http://downgrade.test/moved/config-v1.1.xml");
+  add_config (net, FALSE, "downgrade.test", "/moved/config-v1.1.xml", "downgrade.test", NULL);
+
+  /* Hosted by Microsoft 365, known by its MX only. */
+  rs_test_netns_add_mx (net, "ms365-mx.test", "ms365-mx-test.mail.protection.outlook.com", 0);
+  rs_test_netns_add_host (net, "ms365-mx-test.mail.protection.outlook.com", DETECT_NOWHERE);
 }
 
 DetectBed *

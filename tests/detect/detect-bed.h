@@ -30,6 +30,12 @@ G_BEGIN_DECLS
  *                    (in.D 993, out.D 465)
  *  http-only.test    autoconfig.D over plain HTTP only (in.D 993, out.D 465)
  *  nothing.test      no name at all
+ *  blackhole.test    its name server never answers
+ *  fast.test         autoconfig.D answers; imap.D, smtp.D, mail.D, D and the
+ *                    SRV targets accept and never answer
+ *  downgrade.test    D/.well-known answers 301 to plain
+ *                    http://D/moved/config-v1.1.xml (in.D 993, out.D 465)
+ *  ms365-mx.test     MX ms365-mx-test.mail.protection.outlook.com
  */
 
 #define DETECT_MAIL_ADDRESS  "127.0.0.20"

@@ -21,6 +21,9 @@
  * at 3 s for a hanging better source and 8 s for the whole run. */
 #define HANG_BOUND_US     (6 * G_USEC_PER_SEC)
 #define TOTAL_BOUND_US    (10 * G_USEC_PER_SEC)
+/* The best source answers at once: no waiting for the hanging rest (the
+ * engine aims at its answer time + 100 ms; room for a loaded machine). */
+#define DECIDED_BOUND_US  (G_USEC_PER_SEC * 3 / 2)
 
 static DetectBed *bed;
 static char *bed_skip;
@@ -160,6 +163,28 @@ assert_usable (JsonObject *candidate,
 /* ---- Each source alone ---- */
 
 static void
+test_providers_only (void)
+{
+  g_autoptr(Discovery) found = NULL;
+  JsonObject *candidate;
+
+  if (!need_bed ())
+    return;
+
+  /* The bundled table, with no network answer at all for yahoo.com in
+   * here: an app password is required, and the user is told where to get
+   * one before typing a password. */
+  found = discover ("someone@yahoo.com");
+  g_assert_cmpint (found->elapsed_us, <, DECIDED_BOUND_US);
+  candidate = best (found);
+  g_assert_cmpstr (json_object_get_string_member (candidate, "source"), ==, "providers");
+  g_assert_cmpstr (json_object_get_string_member (candidate, "auth"), ==, "password");
+  g_assert_true (json_object_get_boolean_member (candidate, "app_password_required"));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (candidate, "instructions_url"), "https://"));
+  assert_server (candidate, "imap", "imap.mail.yahoo.com", 993, "tls", "someone@yahoo.com");
+}
+
+static void
 test_autoconfig_only (void)
 {
   g_autoptr(Discovery) found = NULL;
@@ -256,6 +281,24 @@ test_google_by_mx (void)
 }
 
 static void
+test_microsoft_by_mx (void)
+{
+  g_autoptr(Discovery) found = NULL;
+  JsonObject *candidate;
+
+  if (!need_bed ())
+    return;
+
+  /* An MX at *.mail.protection.outlook.com: Microsoft 365, so Microsoft
+   * sign-in rather than a password. */
+  found = discover ("user@ms365-mx.test");
+  candidate = best (found);
+  g_assert_cmpstr (json_object_get_string_member (candidate, "source"), ==, "mx");
+  g_assert_cmpstr (json_object_get_string_member (candidate, "route"), ==, "microsoft");
+  g_assert_cmpstr (json_object_get_string_member (candidate, "auth"), ==, "oauth2");
+}
+
+static void
 test_guess_only (void)
 {
   g_autoptr(Discovery) found = NULL;
@@ -316,6 +359,41 @@ test_hanging_better_source (void)
 }
 
 static void
+test_lower_sources_hang (void)
+{
+  g_autoptr(Discovery) found = NULL;
+  JsonObject *candidate;
+
+  if (!need_bed ())
+    return;
+
+  /* Autoconfig answers at once; the well-known host, the SRV targets and
+   * every guessed host accept and never answer.  Nothing waits for them. */
+  found = discover ("user@fast.test");
+  g_assert_cmpint (found->elapsed_us, <, DECIDED_BOUND_US);
+  candidate = best (found);
+  assert_usable (candidate, "autoconfig");
+  assert_server (candidate, "imap", "in.fast.test", 993, "tls", NULL);
+}
+
+static void
+test_dns_never_answers (void)
+{
+  g_autoptr(Discovery) found = NULL;
+
+  if (!need_bed ())
+    return;
+
+  /* The domain's name server never answers (the C library would wait
+   * 5 s twice per name): still over within the total bound, found nothing. */
+  found = discover ("user@blackhole.test");
+  g_assert_cmpint (found->status, ==, 1);
+  g_assert_cmpuint (json_array_get_length (found->candidates), ==, 0);
+  g_assert_cmpint (found->elapsed_us, <, TOTAL_BOUND_US);
+  g_assert_cmpstr (outcome_of (found, "srv"), ==, "failed");
+}
+
+static void
 test_hostile_file (void)
 {
   g_autoptr(Discovery) found = NULL;
@@ -353,6 +431,27 @@ test_redirect (void)
   assert_server (candidate, "smtp", "out.redirect.test", 465, "tls", NULL);
   g_assert_true (rs_test_netns_wait_web_log (bed->net,
                                              "redirect.test 443 \"GET /moved/config-v1.1.xml", 3000));
+}
+
+static void
+test_redirect_to_http (void)
+{
+  g_autoptr(Discovery) found = NULL;
+
+  if (!need_bed ())
+    return;
+
+  /* HTTPS redirected down to plain HTTP: whatever comes back is no longer
+   * protected, so it is never offered as if it were. */
+  found = discover ("user@downgrade.test");
+  for (guint i = 0; i < json_array_get_length (found->candidates); i++)
+    {
+      JsonObject *candidate = json_array_get_object_element (found->candidates, i);
+      JsonObject *imap = json_object_get_object_member (candidate, "imap");
+
+      if (imap != NULL && g_strcmp0 (json_object_get_string_member (imap, "host"), "in.downgrade.test") == 0)
+        g_assert_true (json_object_get_boolean_member (candidate, "insecure"));
+    }
 }
 
 static void
@@ -409,16 +508,21 @@ main (int   argc,
 
   bed = detect_bed_start (&bed_skip, &bed_error);
 
+  g_test_add_func ("/detect/alone/providers", test_providers_only);
   g_test_add_func ("/detect/alone/autoconfig", test_autoconfig_only);
   g_test_add_func ("/detect/alone/wellknown", test_wellknown_only);
   g_test_add_func ("/detect/alone/ispdb", test_ispdb_only);
   g_test_add_func ("/detect/alone/srv", test_srv_only);
   g_test_add_func ("/detect/alone/google-mx", test_google_by_mx);
+  g_test_add_func ("/detect/alone/microsoft-mx", test_microsoft_by_mx);
   g_test_add_func ("/detect/alone/guess", test_guess_only);
   g_test_add_func ("/detect/conflict-ranking", test_conflict_ranking);
   g_test_add_func ("/detect/hanging-better-source", test_hanging_better_source);
+  g_test_add_func ("/detect/lower-sources-hang", test_lower_sources_hang);
+  g_test_add_func ("/detect/dns-never-answers", test_dns_never_answers);
   g_test_add_func ("/detect/hostile-file", test_hostile_file);
   g_test_add_func ("/detect/redirect", test_redirect);
+  g_test_add_func ("/detect/redirect-to-http", test_redirect_to_http);
   g_test_add_func ("/detect/http-only", test_http_only);
   g_test_add_func ("/detect/nothing", test_nothing);
 

@@ -207,6 +207,46 @@ test_dns_not_found (void)
 }
 
 static void
+lookup_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GError **error = user_data;
+  GList *addresses;
+
+  addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (object), result, error);
+  g_resolver_free_addresses (addresses);
+  if (*error == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "answered");
+}
+
+static gboolean
+cancel_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_dns_unanswered (void)
+{
+  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (!need_bed ())
+    return;
+
+  /* No answer, not even "does not exist", within a second. */
+  g_resolver_lookup_by_name_async (resolver, "imap.blackhole.test", cancellable,
+                                   lookup_done_cb, &error);
+  g_timeout_add (1000, cancel_cb, cancellable);
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
 test_dns_mx (void)
 {
   g_autoptr(GResolver) resolver = g_resolver_get_default ();
@@ -440,6 +480,7 @@ main (int   argc,
   g_test_add_func ("/testbed/isolated", test_isolated);
   g_test_add_func ("/testbed/dns/a", test_dns_a);
   g_test_add_func ("/testbed/dns/not-found", test_dns_not_found);
+  g_test_add_func ("/testbed/dns/unanswered", test_dns_unanswered);
   g_test_add_func ("/testbed/dns/mx", test_dns_mx);
   g_test_add_func ("/testbed/dns/srv", test_dns_srv);
   g_test_add_func ("/testbed/https/trusted", test_https_trusted);

@@ -24,6 +24,8 @@
 /* The best source answers at once: no waiting for the hanging rest (the
  * engine aims at its answer time + 100 ms; room for a loaded machine). */
 #define DECIDED_BOUND_US  (G_USEC_PER_SEC * 3 / 2)
+/* A command that runs longer than this is stopped: it hangs. */
+#define WATCHDOG_MS       30000
 
 static DetectBed *bed;
 static char *bed_skip;
@@ -64,6 +66,34 @@ need_bed (void)
   return TRUE;
 }
 
+typedef struct
+{
+  char    *output;
+  char    *errors;
+  GError  *error;
+  gboolean done;
+} Communication;
+
+static void
+communicated_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Communication *communication = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result,
+                                        &communication->output, &communication->errors,
+                                        &communication->error);
+  communication->done = TRUE;
+}
+
+static gboolean
+watchdog_cb (gpointer user_data)
+{
+  g_subprocess_force_exit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static Discovery *
 discover (const char *address)
 {
@@ -73,7 +103,9 @@ discover (const char *address)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree char *errors = NULL;
   Discovery *discovery = g_new0 (Discovery, 1);
+  Communication communication = { 0 };
   const char *cli = g_getenv ("RS_CLI");
+  guint watchdog;
   gint64 start;
 
   g_assert_nonnull (cli);
@@ -82,11 +114,19 @@ discover (const char *address)
   start = g_get_monotonic_time ();
   process = g_subprocess_launcher_spawn (launcher, &error, cli, "discover", "--json", address, NULL);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &discovery->output, &errors, &error);
-  g_assert_no_error (error);
+  watchdog = g_timeout_add (WATCHDOG_MS, watchdog_cb, process);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, &communication);
+  while (!communication.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_wait (process, NULL, NULL);
   discovery->elapsed_us = g_get_monotonic_time () - start;
+  g_assert_no_error (communication.error);
+  discovery->output = g_steal_pointer (&communication.output);
+  errors = g_steal_pointer (&communication.errors);
 
+  /* Killed by the watchdog: the command hung. */
   g_assert_true (g_subprocess_get_if_exited (process));
+  g_source_remove (watchdog);
   discovery->status = g_subprocess_get_exit_status (process);
 
   g_test_message ("discover %s: exit %d after %.2f s\n%s%s", address, discovery->status,

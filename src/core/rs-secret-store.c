@@ -9,6 +9,7 @@
 #include "rs-secret-store.h"
 
 #define KIND_PASSWORD "password"
+#define KIND_API_TOKEN "api-token"
 
 const SecretSchema *
 rs_secret_schema_get (void)
@@ -409,4 +410,99 @@ rs_secret_store_delete_finish (GAsyncResult  *result,
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * rs_secret_store_save_api_token_async:
+ *
+ * Saves the Retailsphere API token, replacing the previous one.
+ */
+void
+rs_secret_store_save_api_token_async (const char          *token,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (token != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rs_secret_store_save_api_token_async);
+
+  secret_password_store (rs_secret_schema_get (), SECRET_COLLECTION_DEFAULT,
+                         _("Retailsphere: sign-in token"), token,
+                         cancellable, store_cb, g_steal_pointer (&task),
+                         "account-id", RS_SECRET_RETAILSPHERE_ID,
+                         "kind", KIND_API_TOKEN,
+                         "generation", 0,
+                         NULL);
+}
+
+gboolean
+rs_secret_store_save_api_token_finish (GAsyncResult  *result,
+                                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+lookup_token_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  char *token;
+
+  token = secret_password_lookup_finish (result, &error);
+  if (error != NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else if (g_error_matches (error, SECRET_ERROR, SECRET_ERROR_IS_LOCKED))
+        g_task_return_error (task, locked_error (error));
+      else
+        g_task_return_error (task, unreachable_error (error));
+      return;
+    }
+
+  /* No token is not an error: the user has not signed in. */
+  g_task_return_pointer (task, token, (GDestroyNotify)secret_password_free);
+}
+
+void
+rs_secret_store_lookup_api_token_async (GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rs_secret_store_lookup_api_token_async);
+
+  secret_password_lookup (rs_secret_schema_get (), cancellable,
+                          lookup_token_cb, g_steal_pointer (&task),
+                          "account-id", RS_SECRET_RETAILSPHERE_ID,
+                          "kind", KIND_API_TOKEN,
+                          "generation", 0,
+                          NULL);
+}
+
+/**
+ * rs_secret_store_lookup_api_token_finish:
+ *
+ * Returns: (transfer full) (nullable): the token, to be freed with
+ *   secret_password_free(), or %NULL (without an error) when the user
+ *   has not signed in to Retailsphere
+ */
+char *
+rs_secret_store_lookup_api_token_finish (GAsyncResult  *result,
+                                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

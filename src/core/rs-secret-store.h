@@ -50,4 +50,22 @@ void      rs_secret_store_delete_async        (const char           *account_id,
 gboolean  rs_secret_store_delete_finish       (GAsyncResult         *result,
                                                GError              **error);
 
+/* The Retailsphere API token: account-id "retailsphere", kind
+ * "api-token", generation 0.  A lookup finds %NULL without an error when
+ * the user has not signed in to Retailsphere; delete it with
+ * rs_secret_store_delete_async ("retailsphere", …). */
+#define RS_SECRET_RETAILSPHERE_ID "retailsphere"
+
+void      rs_secret_store_save_api_token_async   (const char           *token,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+gboolean  rs_secret_store_save_api_token_finish  (GAsyncResult         *result,
+                                                  GError              **error);
+void      rs_secret_store_lookup_api_token_async (GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+char     *rs_secret_store_lookup_api_token_finish (GAsyncResult        *result,
+                                                  GError              **error);
+
 G_END_DECLS

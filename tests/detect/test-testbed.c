@@ -51,11 +51,6 @@ resolve (const char  *name,
   return first;
 }
 
-typedef struct
-{
-  GSocketConnection *connection;
-} Client;
-
 static GIOStream *
 connect_to (const char  *host,
             guint16      port,

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -387,6 +388,49 @@ make_signed_cert (RsTestCa    *ca,
                       NULL);
 }
 
+/* Folders of CAs made with no folder given.  A test that keeps a CA in a
+ * static variable never drops the last reference; remove those at exit. */
+G_LOCK_DEFINE_STATIC (owned_folders);
+static GPtrArray *owned_folders;
+
+static void
+remove_owned_folders_at_exit (void)
+{
+  G_LOCK (owned_folders);
+  if (owned_folders != NULL && g_getenv ("RS_TEST_KEEP_SERVER_FOLDERS") == NULL)
+    {
+      for (guint i = 0; i < owned_folders->len; i++)
+        remove_tree (owned_folders->pdata[i]);
+    }
+  G_UNLOCK (owned_folders);
+}
+
+static void
+track_owned_folder (const char *folder,
+                    gboolean    track)
+{
+  G_LOCK (owned_folders);
+  if (owned_folders == NULL)
+    {
+      owned_folders = g_ptr_array_new_with_free_func (g_free);
+      atexit (remove_owned_folders_at_exit);
+    }
+  if (track)
+    {
+      g_ptr_array_add (owned_folders, g_strdup (folder));
+    }
+  else
+    {
+      for (guint i = 0; i < owned_folders->len; i++)
+        if (g_strcmp0 (owned_folders->pdata[i], folder) == 0)
+          {
+            g_ptr_array_remove_index_fast (owned_folders, i);
+            break;
+          }
+    }
+  G_UNLOCK (owned_folders);
+}
+
 RsTestCa *
 rs_test_ca_new (const char  *folder,
                 GError     **error)
@@ -403,6 +447,7 @@ rs_test_ca_new (const char  *folder,
         return NULL;
       ca->owns_folder = TRUE;
       folder = ca->folder;
+      track_owned_folder (folder, TRUE);
 
       /* Exim, no longer root, reads its certificate from here. */
       g_chmod (folder, 0755);
@@ -480,8 +525,12 @@ rs_test_ca_unref (RsTestCa *ca)
   if (!g_atomic_ref_count_dec (&ca->ref_count))
     return;
 
-  if (ca->owns_folder && g_getenv ("RS_TEST_KEEP_SERVER_FOLDERS") == NULL)
-    remove_tree (ca->folder);
+  if (ca->owns_folder)
+    {
+      track_owned_folder (ca->folder, FALSE);
+      if (g_getenv ("RS_TEST_KEEP_SERVER_FOLDERS") == NULL)
+        remove_tree (ca->folder);
+    }
 
   g_free (ca->folder);
   g_free (ca->ca_file);

@@ -6,20 +6,28 @@
 #include <glib/gi18n.h>
 
 #include "rs-account-setup.h"
+#include "rs-detector.h"
+#include "rs-detect-view.h"
 #include "rs-email-dialog.h"
 #include "rs-email-form.h"
 #include "rs-utils.h"
 #include "rs-validate.h"
 #include "rs-window.h"
 
-/* "Sign in with Email": the address and password, the server settings
- * (typed, or the guesses made from the address), a connection test that
- * shows each step, and — when it fails — what failed and what to do, or
- * the refused certificate.  The account is saved by RsAccountSetup only
- * after both services accepted the sign-in.
+/* "Sign in with Email": the address and password; settings detection,
+ * started in the background as the address is typed (RsDetector), shown
+ * source by source on the Finding page when the user is quicker than it;
+ * the server settings, filled from the best candidate for review; a
+ * connection test that shows each step, and — when it fails — what failed
+ * and what to do, or the refused certificate.  The account is saved by
+ * RsAccountSetup only after both services accepted the sign-in.
  *
  * What the pages say and which fields are wrong is decided in
- * rs-email-form.c; this file only copies it into the widgets. */
+ * rs-email-form.c and rs-detect-view.c; this file only copies it into the
+ * widgets. */
+
+/* How long the address must stay unchanged before detection starts. */
+#define DETECT_DELAY_MS 500
 
 typedef enum
 {
@@ -41,6 +49,12 @@ typedef struct
   GtkImage     *image;
 } StepRow;
 
+typedef struct
+{
+  StepRow  step;
+  char    *source;
+} SourceRow;
+
 struct _RsEmailDialog
 {
   AdwWindow             parent_instance;
@@ -52,9 +66,23 @@ struct _RsEmailDialog
 
   /* What the user chose to trust, beyond the system's CAs. */
   RsTrust              *trust;
-  /* The guesses last put into the server fields. */
-  RsServerSettings     *guess_imap;
-  RsServerSettings     *guess_smtp;
+  /* What detection last put into the server fields. */
+  RsServerSettings     *filled_imap;
+  RsServerSettings     *filled_smtp;
+
+  /* Settings detection: one detector per run, so that nothing an old
+   * run says can reach the page. */
+  RsDetector           *detector;
+  GPtrArray            *detect_sources;  /* nullable: the built-in ones */
+  GCancellable         *detect_cancellable;
+  guint                 detect_timeout_id;
+  char                 *detect_address;
+  RsDetectResult       *detect_result;
+  RsDetectPhase         detect_phase;
+  gboolean              detect_consented;
+  GPtrArray            *source_rows;  /* of SourceRow, in rank order */
+  GtkSpinner           *address_spinner;
+  char                 *notice_action;
   /* The certificate shown on the Certificate page. */
   char                 *refused_fingerprint;
 
@@ -75,6 +103,17 @@ struct _RsEmailDialog
   AdwEntryRow          *name_row;
   AdwEntryRow          *password_row;
   GtkLabel             *account_error_label;
+  GtkWidget            *notice_box;
+  GtkImage             *notice_icon;
+  GtkLabel             *notice_title_label;
+  GtkLabel             *notice_label;
+  GtkButton            *notice_button;
+  GtkWidget            *stop_finding_button;
+  GtkLabel             *finding_intro_label;
+  AdwPreferencesGroup  *finding_group;
+  GtkLabel             *detect_summary_label;
+  GtkBox               *detect_notes_box;
+  GtkWidget            *use_anyway_button;
   AdwEntryRow          *imap_host_row;
   AdwEntryRow          *imap_port_row;
   AdwComboRow          *imap_security_row;
@@ -296,68 +335,405 @@ focus_first_error (RsEmailDialog *self,
     }
 }
 
-/* Fills the server fields with the guesses for the address, but only
- * those the user has not changed: a field still holding the previous
- * guess, or nothing, takes the new one. */
+/* Puts @new into one service's fields, but only into those the user has
+ * not changed: a field still holding what detection put there before, or
+ * nothing, takes the new value.  With @new %NULL, what detection put
+ * there goes away: nothing found means nothing pretends to be found. */
 static void
-rs_email_dialog_prefill (RsEmailDialog *self)
+fill_service (RsEmailDialog           *self,
+              RsService                service,
+              AdwEntryRow             *host_row,
+              AdwEntryRow             *port_row,
+              AdwComboRow             *security_row,
+              AdwEntryRow             *username_row,
+              RsServerSettings       **last,
+              const RsServerSettings  *new)
 {
-  g_autoptr(RsServerSettings) imap = NULL;
-  g_autoptr(RsServerSettings) smtp = NULL;
-  struct {
-    AdwEntryRow      *host;
-    AdwEntryRow      *port;
-    AdwComboRow      *security;
-    AdwEntryRow      *username;
-    RsServerSettings *old;
-    RsServerSettings *new;
-  } services[] = {
-    { self->imap_host_row, self->imap_port_row, self->imap_security_row, self->imap_username_row,
-      self->guess_imap, NULL },
-    { self->smtp_host_row, self->smtp_port_row, self->smtp_security_row, self->smtp_username_row,
-      self->guess_smtp, NULL },
-  };
+  const RsServerSettings *old = *last;
+  g_autofree char *old_port = old ? g_strdup_printf ("%u", old->port) : NULL;
+  g_autofree char *new_port = NULL;
+  RsSecurity new_security = new != NULL ? new->security : RS_SECURITY_TLS;
+  const char *port = text_of (port_row);
 
   g_assert (RS_IS_EMAIL_DIALOG (self));
 
-  if (!rs_email_guess_settings (text_of (self->address_row), &imap, &smtp))
-    return;
+  new_port = g_strdup_printf ("%u", new != NULL ? new->port : rs_default_port (service, new_security));
 
-  services[0].new = imap;
-  services[1].new = smtp;
+  if (*text_of (host_row) == '\0' ||
+      (old != NULL && g_str_equal (text_of (host_row), old->host)))
+    set_text (host_row, new != NULL ? new->host : "");
 
-  for (guint i = 0; i < G_N_ELEMENTS (services); i++)
+  if (*text_of (username_row) == '\0' ||
+      (old != NULL && g_str_equal (text_of (username_row), old->username)))
+    set_text (username_row, new != NULL ? new->username : "");
+
+  /* Port and security go together. */
+  if (*port == '\0' ||
+      (old_port != NULL && g_str_equal (port, old_port) &&
+       security_of (security_row) == old->security))
     {
-      RsServerSettings *old = services[i].old;
-      RsServerSettings *new = services[i].new;
-      g_autofree char *old_port = old ? g_strdup_printf ("%u", old->port) : NULL;
-      g_autofree char *new_port = g_strdup_printf ("%u", new->port);
-      const char *port = text_of (services[i].port);
-
-      if (*text_of (services[i].host) == '\0' ||
-          (old != NULL && g_str_equal (text_of (services[i].host), old->host)))
-        set_text (services[i].host, new->host);
-
-      if (*text_of (services[i].username) == '\0' ||
-          (old != NULL && g_str_equal (text_of (services[i].username), old->username)))
-        set_text (services[i].username, new->username);
-
-      /* Port and security go together. */
-      if (*port == '\0' ||
-          (old_port != NULL && g_str_equal (port, old_port) &&
-           security_of (services[i].security) == old->security))
-        {
-          self->updating_port_security = TRUE;
-          set_text (services[i].port, new_port);
-          set_security (services[i].security, new->security);
-          self->updating_port_security = FALSE;
-        }
+      self->updating_port_security = TRUE;
+      set_text (port_row, new_port);
+      set_security (security_row, new_security);
+      self->updating_port_security = FALSE;
     }
 
-  g_clear_pointer (&self->guess_imap, rs_server_settings_free);
-  g_clear_pointer (&self->guess_smtp, rs_server_settings_free);
-  self->guess_imap = g_steal_pointer (&imap);
-  self->guess_smtp = g_steal_pointer (&smtp);
+  g_clear_pointer (last, rs_server_settings_free);
+  if (new != NULL)
+    *last = rs_server_settings_copy (new);
+}
+
+static void
+add_detect_note (RsEmailDialog *self,
+                 const char    *icon_name,
+                 const char    *css_class,
+                 const char    *text)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *image = gtk_image_new_from_icon_name (icon_name);
+  GtkWidget *label = gtk_label_new (text);
+
+  /* The sentence says it all; the icon only draws the eye. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (image),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "",
+                                  -1);
+  gtk_widget_set_valign (image, GTK_ALIGN_START);
+  if (css_class != NULL)
+    gtk_widget_add_css_class (image, css_class);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_box_append (GTK_BOX (box), image);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (self->detect_notes_box, box);
+}
+
+/* The Server settings page, from what detection found. */
+static void
+rs_email_dialog_show_servers (RsEmailDialog *self)
+{
+  g_autoptr(RsDetectServers) view = NULL;
+  const RsDetectCandidate *candidate;
+  GtkWidget *child;
+
+  g_assert (RS_IS_EMAIL_DIALOG (self));
+
+  view = rs_detect_servers_new (self->detect_result, text_of (self->address_row),
+                                self->detect_consented);
+  candidate = view->fill ? view->candidate : NULL;
+
+  fill_service (self, RS_SERVICE_IMAP,
+                self->imap_host_row, self->imap_port_row, self->imap_security_row, self->imap_username_row,
+                &self->filled_imap, candidate != NULL ? candidate->imap : NULL);
+  fill_service (self, RS_SERVICE_SMTP,
+                self->smtp_host_row, self->smtp_port_row, self->smtp_security_row, self->smtp_username_row,
+                &self->filled_smtp, candidate != NULL ? candidate->smtp : NULL);
+
+  gtk_label_set_label (self->detect_summary_label,
+                       view->found_by != NULL ? view->found_by : view->nothing_found);
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->detect_notes_box))))
+    gtk_box_remove (self->detect_notes_box, child);
+
+  if (view->insecure_warning != NULL)
+    add_detect_note (self, "dialog-warning-symbolic", "warning", view->insecure_warning);
+  for (guint i = 0; view->certificate_warnings[i] != NULL; i++)
+    add_detect_note (self, "dialog-warning-symbolic", "warning", view->certificate_warnings[i]);
+  if (view->note != NULL)
+    add_detect_note (self, "dialog-information-symbolic", NULL, view->note);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->detect_notes_box),
+                          gtk_widget_get_first_child (GTK_WIDGET (self->detect_notes_box)) != NULL);
+  gtk_widget_set_visible (self->use_anyway_button, view->needs_consent);
+
+  rs_email_dialog_update (self);
+  rs_email_dialog_show_page (self, "servers");
+}
+
+/* The notice on the first page: before the password is typed. */
+static void
+rs_email_dialog_update_notice (RsEmailDialog *self)
+{
+  g_autoptr(RsDetectNotice) notice = NULL;
+  const RsDetectCandidate *best = NULL;
+  const char *icon_name;
+
+  g_assert (RS_IS_EMAIL_DIALOG (self));
+
+  if (self->detect_result != NULL && self->detect_result->candidates->len > 0)
+    best = g_ptr_array_index (self->detect_result->candidates, 0);
+
+  notice = rs_detect_notice_new (best);
+
+  gtk_widget_set_visible (self->notice_box, notice != NULL);
+  g_clear_pointer (&self->notice_action, g_free);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "email.other-sign-in", FALSE);
+
+  if (notice == NULL)
+    return;
+
+  icon_name = notice->kind == RS_DETECT_NOTICE_APP_PASSWORD ? "dialog-password-symbolic"
+                                                            : "dialog-information-symbolic";
+  gtk_image_set_from_icon_name (self->notice_icon, icon_name);
+  gtk_label_set_label (self->notice_title_label, notice->title);
+  gtk_label_set_markup (self->notice_label, notice->markup);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->notice_button), notice->button_action != NULL);
+  if (notice->button_label != NULL)
+    gtk_button_set_label (self->notice_button, notice->button_label);
+
+  self->notice_action = g_steal_pointer (&notice->button_action);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "email.other-sign-in", self->notice_action != NULL);
+}
+
+static void
+set_source_row (SourceRow       *row,
+                RsDetectOutcome  outcome,
+                const char      *detail)
+{
+  g_autoptr(RsDetectLine) line = rs_detect_line_new (row->source, outcome, detail);
+  const char *classes[] = { "success", "warning", "error", "dim-label" };
+
+  adw_action_row_set_subtitle (row->step.row, line->subtitle);
+
+  gtk_spinner_set_spinning (row->step.spinner, line->spinning);
+  gtk_widget_set_visible (GTK_WIDGET (row->step.spinner), line->spinning);
+
+  gtk_widget_set_visible (GTK_WIDGET (row->step.image), line->icon_name != NULL);
+  if (line->icon_name != NULL)
+    gtk_image_set_from_icon_name (row->step.image, line->icon_name);
+
+  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
+    gtk_widget_remove_css_class (GTK_WIDGET (row->step.image), classes[i]);
+  if (line->css_class != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (row->step.image), line->css_class);
+}
+
+static SourceRow *
+find_source_row (RsEmailDialog *self,
+                 const char    *source)
+{
+  for (guint i = 0; i < self->source_rows->len; i++)
+    {
+      SourceRow *row = g_ptr_array_index (self->source_rows, i);
+
+      if (g_str_equal (row->source, source))
+        return row;
+    }
+
+  return NULL;
+}
+
+static void
+source_row_free (SourceRow *row)
+{
+  g_free (row->source);
+  g_free (row);
+}
+
+static void
+rs_email_dialog_add_source_row (RsEmailDialog *self,
+                                const char    *source)
+{
+  SourceRow *row = g_new0 (SourceRow, 1);
+
+  row->source = g_strdup (source);
+  row->step.row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row->step.row), rs_detect_source_title (source));
+  /* The detail can be long: a server's words, a list of names. */
+  adw_action_row_set_subtitle_lines (row->step.row, 4);
+  row->step.spinner = GTK_SPINNER (gtk_spinner_new ());
+  row->step.image = GTK_IMAGE (gtk_image_new ());
+  gtk_widget_set_valign (GTK_WIDGET (row->step.spinner), GTK_ALIGN_CENTER);
+  gtk_widget_set_valign (GTK_WIDGET (row->step.image), GTK_ALIGN_CENTER);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row->step.spinner),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Checking"),
+                                  -1);
+  /* The row's subtitle says the state in words. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row->step.image),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "",
+                                  -1);
+  adw_action_row_add_suffix (row->step.row, GTK_WIDGET (row->step.spinner));
+  adw_action_row_add_suffix (row->step.row, GTK_WIDGET (row->step.image));
+  adw_preferences_group_add (self->finding_group, GTK_WIDGET (row->step.row));
+
+  set_source_row (row, RS_DETECT_OUTCOME_CHECKING, NULL);
+  g_ptr_array_add (self->source_rows, row);
+}
+
+static RsDetectPhase
+detect_phase_for (RsEmailDialog *self,
+                  const char    *address)
+{
+  if (g_strcmp0 (address, self->detect_address) != 0)
+    return RS_DETECT_PHASE_IDLE;
+
+  return self->detect_phase;
+}
+
+static void
+rs_email_dialog_update_detecting (RsEmailDialog *self)
+{
+  gboolean running = self->detect_phase == RS_DETECT_PHASE_RUNNING;
+
+  gtk_spinner_set_spinning (self->address_spinner, running);
+  gtk_widget_set_visible (GTK_WIDGET (self->address_spinner), running);
+}
+
+/* Forgets the run and its result, and stops it if it is still going. */
+static void
+rs_email_dialog_stop_detection (RsEmailDialog *self)
+{
+  g_assert (RS_IS_EMAIL_DIALOG (self));
+
+  g_clear_handle_id (&self->detect_timeout_id, g_source_remove);
+
+  if (self->detect_cancellable != NULL)
+    g_cancellable_cancel (self->detect_cancellable);
+  g_clear_object (&self->detect_cancellable);
+
+  if (self->detector != NULL)
+    g_signal_handlers_disconnect_by_data (self->detector, self);
+  g_clear_object (&self->detector);
+
+  g_clear_pointer (&self->detect_address, g_free);
+  g_clear_pointer (&self->detect_result, rs_detect_result_free);
+  self->detect_phase = RS_DETECT_PHASE_IDLE;
+  self->detect_consented = FALSE;
+
+  rs_email_dialog_update_notice (self);
+  rs_email_dialog_update_detecting (self);
+}
+
+static void
+detector_source_changed_cb (RsEmailDialog   *self,
+                            const char      *source,
+                            RsDetectOutcome  outcome,
+                            const char      *detail,
+                            RsDetector      *detector)
+{
+  SourceRow *row;
+
+  g_assert (RS_IS_EMAIL_DIALOG (self));
+
+  if (detector != self->detector)
+    return;
+
+  row = find_source_row (self, source);
+  if (row == NULL)
+    {
+      rs_email_dialog_add_source_row (self, source);
+      row = g_ptr_array_index (self->source_rows, self->source_rows->len - 1);
+    }
+
+  set_source_row (row, outcome, detail);
+}
+
+static void
+detector_run_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  RsDetector *detector = RS_DETECTOR (object);
+  g_autoptr(RsEmailDialog) self = user_data;
+  g_autoptr(RsDetectResult) detected = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert (RS_IS_EMAIL_DIALOG (self));
+
+  detected = rs_detector_run_finish (detector, result, &error);
+
+  /* Replaced by a newer run, or the dialog closed: nothing to say. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || detector != self->detector)
+    return;
+
+  if (error != NULL)
+    g_debug ("Detection for %s failed: %s", self->detect_address, error->message);
+
+  /* An error (the address is not one after all) reads as nothing found. */
+  self->detect_result = detected != NULL ? g_steal_pointer (&detected) : rs_detect_result_new ();
+  self->detect_phase = RS_DETECT_PHASE_DONE;
+
+  rs_email_dialog_update_notice (self);
+  rs_email_dialog_update_detecting (self);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "finding") == 0)
+    rs_email_dialog_show_servers (self);
+}
+
+static void
+rs_email_dialog_start_detection (RsEmailDialog *self,
+                                 const char    *address)
+{
+  g_autofree char *domain = NULL;
+  g_autofree char *intro = NULL;
+
+  g_assert (RS_IS_EMAIL_DIALOG (self));
+
+  rs_email_dialog_stop_detection (self);
+
+  if (self->detect_sources != NULL)
+    self->detector = rs_detector_new_with_sources (self->detect_sources);
+  else
+    self->detector = rs_detector_new ();
+  g_signal_connect_object (self->detector, "source-changed",
+                           G_CALLBACK (detector_source_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  self->detect_cancellable = g_cancellable_new ();
+  self->detect_address = g_strdup (address);
+  self->detect_phase = RS_DETECT_PHASE_RUNNING;
+
+  domain = g_strdup (strrchr (address, '@') + 1);
+  /* Translators: %s is a domain such as example.com */
+  intro = g_strdup_printf (_("Looking in several places at once for the settings of %s."), domain);
+  gtk_label_set_label (self->finding_intro_label, intro);
+
+  for (guint i = 0; i < self->source_rows->len; i++)
+    set_source_row (g_ptr_array_index (self->source_rows, i), RS_DETECT_OUTCOME_CHECKING, NULL);
+
+  rs_email_dialog_update_detecting (self);
+
+  rs_detector_run_async (self->detector, address, self->detect_cancellable,
+                         detector_run_cb, g_object_ref (self));
+}
+
+static gboolean
+detect_timeout_cb (gpointer user_data)
+{
+  RsEmailDialog *self = user_data;
+
+  g_assert (RS_IS_EMAIL_DIALOG (self));
+
+  self->detect_timeout_id = 0;
+  rs_email_dialog_start_detection (self, text_of (self->address_row));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Typing is debounced: detection starts once the address has stayed the
+ * same, and valid, for a moment; a changed address stops the run for the
+ * old one. */
+static void
+rs_email_dialog_address_changed (RsEmailDialog *self)
+{
+  const char *address = text_of (self->address_row);
+
+  g_assert (RS_IS_EMAIL_DIALOG (self));
+
+  if (self->detect_address != NULL && g_str_equal (address, self->detect_address))
+    {
+      g_clear_handle_id (&self->detect_timeout_id, g_source_remove);
+      return;
+    }
+
+  if (self->detect_address != NULL)
+    rs_email_dialog_stop_detection (self);
+
+  g_clear_handle_id (&self->detect_timeout_id, g_source_remove);
+
+  if (rs_validate_address (address, NULL))
+    self->detect_timeout_id = g_timeout_add (DETECT_DELAY_MS, detect_timeout_cb, self);
 }
 
 static RsImapRequest *
@@ -728,6 +1104,8 @@ next_action (GtkWidget  *widget,
              GVariant   *parameter)
 {
   RsEmailDialog *self = RS_EMAIL_DIALOG (widget);
+  const char *address;
+  RsDetectPhase phase;
 
   touch_fields (self, FIELD_ADDRESS, FIELD_PASSWORD);
 
@@ -737,9 +1115,64 @@ next_action (GtkWidget  *widget,
       return;
     }
 
-  rs_email_dialog_prefill (self);
-  rs_email_dialog_update (self);
-  rs_email_dialog_show_page (self, "servers");
+  address = text_of (self->address_row);
+  phase = detect_phase_for (self, address);
+
+  /* Not started yet (Next was quicker than the delay), or stopped. */
+  if (phase == RS_DETECT_PHASE_IDLE)
+    {
+      rs_email_dialog_start_detection (self, address);
+      phase = self->detect_phase;
+    }
+
+  if (g_str_equal (rs_detect_next_page (phase), "finding"))
+    rs_email_dialog_show_page (self, "finding");
+  else
+    rs_email_dialog_show_servers (self);
+}
+
+static void
+stop_finding_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  RsEmailDialog *self = RS_EMAIL_DIALOG (widget);
+
+  /* Back to the address; Next looks again. */
+  rs_email_dialog_stop_detection (self);
+  rs_email_dialog_show_page (self, "account");
+}
+
+static void
+use_anyway_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  RsEmailDialog *self = RS_EMAIL_DIALOG (widget);
+
+  /* The user read the warning and chose these settings. */
+  self->detect_consented = TRUE;
+  rs_email_dialog_show_servers (self);
+}
+
+static void
+other_sign_in_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  RsEmailDialog *self = RS_EMAIL_DIALOG (widget);
+  g_autofree char *action = g_strdup (self->notice_action);
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+
+  if (action == NULL)
+    return;
+
+  /* That way of signing in belongs to the main window: this dialog
+   * makes way for it. */
+  if (parent != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (parent), action, NULL);
+
+  gtk_window_destroy (GTK_WINDOW (self));
 }
 
 static void
@@ -833,7 +1266,22 @@ account_field_changed_cb (RsEmailDialog *self,
 {
   g_assert (RS_IS_EMAIL_DIALOG (self));
 
+  if (editable == GTK_EDITABLE (self->address_row))
+    rs_email_dialog_address_changed (self);
+
   rs_email_dialog_update (self);
+}
+
+static gboolean
+notice_link_activated_cb (RsEmailDialog *self,
+                          const char    *uri,
+                          GtkLabel      *label)
+{
+  g_assert (RS_IS_EMAIL_DIALOG (self));
+
+  gtk_show_uri (GTK_WINDOW (self), uri, GDK_CURRENT_TIME);
+
+  return TRUE;
 }
 
 static void
@@ -976,6 +1424,10 @@ stack_visible_child_changed_cb (RsEmailDialog *self,
       default_widget = self->next_button;
       focus = GTK_WIDGET (self->address_row);
     }
+  else if (g_strcmp0 (page, "finding") == 0)
+    {
+      focus = self->stop_finding_button;
+    }
   else if (g_strcmp0 (page, "servers") == 0)
     {
       default_widget = self->connect_button;
@@ -1018,6 +1470,7 @@ rs_email_dialog_close_request (GtkWindow *window)
 
   /* Closing stops the test: nothing is saved. */
   g_cancellable_cancel (self->cancellable);
+  rs_email_dialog_stop_detection (self);
 
   return GTK_WINDOW_CLASS (rs_email_dialog_parent_class)->close_request (window);
 }
@@ -1028,6 +1481,11 @@ rs_email_dialog_dispose (GObject *object)
   RsEmailDialog *self = (RsEmailDialog *)object;
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->detect_timeout_id, g_source_remove);
+  if (self->detect_cancellable != NULL)
+    g_cancellable_cancel (self->detect_cancellable);
+  if (self->detector != NULL)
+    g_signal_handlers_disconnect_by_data (self->detector, self);
 
   if (self->setup != NULL)
     g_signal_handlers_disconnect_by_data (self->setup, self);
@@ -1039,6 +1497,8 @@ rs_email_dialog_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), RS_TYPE_EMAIL_DIALOG);
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->detect_cancellable);
+  g_clear_object (&self->detector);
   g_clear_object (&self->setup);
   g_clear_object (&self->store);
 
@@ -1051,9 +1511,14 @@ rs_email_dialog_finalize (GObject *object)
   RsEmailDialog *self = (RsEmailDialog *)object;
 
   g_clear_pointer (&self->trust, rs_trust_free);
-  g_clear_pointer (&self->guess_imap, rs_server_settings_free);
-  g_clear_pointer (&self->guess_smtp, rs_server_settings_free);
+  g_clear_pointer (&self->filled_imap, rs_server_settings_free);
+  g_clear_pointer (&self->filled_smtp, rs_server_settings_free);
+  g_clear_pointer (&self->detect_result, rs_detect_result_free);
+  g_clear_pointer (&self->source_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->detect_sources, g_ptr_array_unref);
   g_clear_pointer (&self->form_state, rs_email_form_state_free);
+  g_free (self->detect_address);
+  g_free (self->notice_action);
   g_free (self->refused_fingerprint);
 
   G_OBJECT_CLASS (rs_email_dialog_parent_class)->finalize (object);
@@ -1101,6 +1566,17 @@ rs_email_dialog_class_init (RsEmailDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, name_row);
   gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, password_row);
   gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, account_error_label);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, notice_box);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, notice_icon);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, notice_title_label);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, notice_label);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, notice_button);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, stop_finding_button);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, finding_intro_label);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, finding_group);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, detect_summary_label);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, detect_notes_box);
+  gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, use_anyway_button);
   gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, imap_host_row);
   gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, imap_port_row);
   gtk_widget_class_bind_template_child (widget_class, RsEmailDialog, imap_security_row);
@@ -1138,6 +1614,7 @@ rs_email_dialog_class_init (RsEmailDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, smtp_security_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, entry_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, stack_visible_child_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, notice_link_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "email.next", NULL, next_action);
   gtk_widget_class_install_action (widget_class, "email.next-or-explain", NULL, next_or_explain_action);
@@ -1151,6 +1628,9 @@ rs_email_dialog_class_init (RsEmailDialogClass *klass)
   gtk_widget_class_install_action (widget_class, "email.use-ca-file", NULL, use_ca_file_action);
   gtk_widget_class_install_action (widget_class, "email.choose-ca-file", NULL, choose_ca_file_action);
   gtk_widget_class_install_action (widget_class, "email.clear-ca-file", NULL, clear_ca_file_action);
+  gtk_widget_class_install_action (widget_class, "email.stop-finding", NULL, stop_finding_action);
+  gtk_widget_class_install_action (widget_class, "email.use-anyway", NULL, use_anyway_action);
+  gtk_widget_class_install_action (widget_class, "email.other-sign-in", NULL, other_sign_in_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -1167,6 +1647,25 @@ rs_email_dialog_init (RsEmailDialog *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+
+  /* One line per source, in rank order, before the first run. */
+  self->source_rows = g_ptr_array_new_with_free_func ((GDestroyNotify) source_row_free);
+  {
+    g_autoptr(GPtrArray) sources = rs_detect_source_new_builtins ();
+
+    for (guint i = 0; i < sources->len; i++)
+      rs_email_dialog_add_source_row (self, rs_detect_source_get_name (g_ptr_array_index (sources, i)));
+  }
+
+  /* Detection at work, where the address is typed. */
+  self->address_spinner = GTK_SPINNER (gtk_spinner_new ());
+  gtk_widget_set_valign (GTK_WIDGET (self->address_spinner), GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->address_spinner), _("Finding your settings…"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->address_spinner),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Finding your settings"),
+                                  -1);
+  gtk_widget_set_visible (GTK_WIDGET (self->address_spinner), FALSE);
+  adw_entry_row_add_suffix (ADW_ENTRY_ROW (self->address_row), GTK_WIDGET (self->address_spinner));
 
   step_rows[RS_SETUP_STEP_KEYRING] = self->keyring_step_row;
   step_rows[RS_SETUP_STEP_IMAP] = self->imap_step_row;
@@ -1207,6 +1706,7 @@ rs_email_dialog_init (RsEmailDialog *self)
   label_password_toggle (GTK_WIDGET (self->password_row));
 
   stack_visible_child_changed_cb (self, NULL, self->stack);
+  rs_email_dialog_update_notice (self);
   rs_email_dialog_update (self);
 }
 
@@ -1242,8 +1742,8 @@ rs_email_dialog_new (GtkWindow      *parent,
 /**
  * rs_email_dialog_get_page:
  *
- * Returns: the page shown: "account", "servers", "testing", "problem" or
- *   "certificate"
+ * Returns: the page shown: "account", "finding", "servers", "testing",
+ *   "problem" or "certificate"
  */
 const char *
 rs_email_dialog_get_page (RsEmailDialog *self)
@@ -1277,4 +1777,23 @@ rs_email_dialog_show_error (RsEmailDialog *self,
     rs_email_dialog_show_problem (self, problem);
 
   rs_email_dialog_update (self);
+}
+
+/**
+ * rs_email_dialog_set_detect_sources:
+ * @sources: (element-type RsDetectSource): best-ranked first
+ *
+ * Detects settings with @sources instead of the built-in ones, as
+ * rs_detector_new_with_sources() does: for tests that script what each
+ * source answers, and when.  Takes effect from the next run.
+ */
+void
+rs_email_dialog_set_detect_sources (RsEmailDialog *self,
+                                    GPtrArray     *sources)
+{
+  g_return_if_fail (RS_IS_EMAIL_DIALOG (self));
+  g_return_if_fail (sources != NULL);
+
+  g_clear_pointer (&self->detect_sources, g_ptr_array_unref);
+  self->detect_sources = g_ptr_array_ref (sources);
 }

@@ -16,4 +16,7 @@ const char    *rs_email_dialog_get_page   (RsEmailDialog  *self);
 void           rs_email_dialog_show_error (RsEmailDialog  *self,
                                            const GError   *error);
 
+void           rs_email_dialog_set_detect_sources (RsEmailDialog *self,
+                                                   GPtrArray     *sources);
+
 G_END_DECLS

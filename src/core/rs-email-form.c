@@ -113,54 +113,6 @@ rs_email_form_state_free (RsEmailFormState *state)
   g_free (state);
 }
 
-/**
- * rs_email_guess_settings:
- * @imap: (out) (transfer full): where to receive
- * @smtp: (out) (transfer full): where to send
- *
- * Guesses the common settings from the address's domain: implicit TLS
- * (RFC 8314), the whole address as the username.  These are guesses for
- * the user to check; automatic detection arrives later.
- *
- * Returns: %FALSE, setting nothing, when @address is not valid
- */
-gboolean
-rs_email_guess_settings (const char        *address,
-                         RsServerSettings **imap,
-                         RsServerSettings **smtp)
-{
-  g_autofree char *domain = NULL;
-  const char *at;
-
-  g_return_val_if_fail (imap != NULL, FALSE);
-  g_return_val_if_fail (smtp != NULL, FALSE);
-
-  if (!rs_validate_address (address, NULL))
-    return FALSE;
-
-  at = strrchr (address, '@');
-  domain = g_ascii_strdown (at + 1, -1);
-
-  /* A fully qualified name's trailing dot does not belong in front of a
-   * prefix. */
-  if (g_str_has_suffix (domain, "."))
-    domain[strlen (domain) - 1] = '\0';
-
-  {
-    g_autofree char *imap_host = g_strconcat ("imap.", domain, NULL);
-    g_autofree char *smtp_host = g_strconcat ("smtp.", domain, NULL);
-
-    *imap = rs_server_settings_new (imap_host,
-                                    rs_default_port (RS_SERVICE_IMAP, RS_SECURITY_TLS),
-                                    RS_SECURITY_TLS, address);
-    *smtp = rs_server_settings_new (smtp_host,
-                                    rs_default_port (RS_SERVICE_SMTP, RS_SECURITY_TLS),
-                                    RS_SECURITY_TLS, address);
-  }
-
-  return TRUE;
-}
-
 static gboolean
 is_known_port (RsService service,
                guint16   port)

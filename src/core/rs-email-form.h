@@ -46,13 +46,6 @@ typedef struct
 RsEmailFormState *rs_email_form_state_new        (const RsEmailFormInput *input);
 void              rs_email_form_state_free       (RsEmailFormState       *state);
 
-/* Until automatic detection arrives: imap.DOMAIN:993 and smtp.DOMAIN:465
- * with implicit TLS, the address as the username.  %FALSE when @address
- * is not valid. */
-gboolean          rs_email_guess_settings        (const char             *address,
-                                                  RsServerSettings      **imap,
-                                                  RsServerSettings      **smtp);
-
 /* Port and security kept consistent.  Each returns %TRUE when the other
  * field should change, and what to put there. */
 gboolean          rs_email_security_for_typed_port (RsService           service,

@@ -9,15 +9,27 @@
 #include "rs-account-store.h"
 #include "rs-application.h"
 #include "rs-certificate.h"
+#include "rs-detector.h"
 #include "rs-email-dialog.h"
 #include "rs-error.h"
 #include "rs-window.h"
+#include "scripted-source.h"
 
 /* The real "Sign in with Email" dialog on the harness's Xvfb display, with
  * the harness's keyring.  What is asserted is what a user would notice:
  * which button can be pressed, what the fields hold, which page shows and
  * what it says.  Nothing here talks to a fake: the one connection test
- * goes to a port where nothing listens, through the real account setup. */
+ * goes to a port where nothing listens, through the real account setup,
+ * and settings detection is the real one.  It needs no network: the
+ * addresses used are either in the bundled provider table (found at
+ * once) or in the reserved .invalid domain (where every source ends with
+ * not found or failed, within the detector's bound).  Where a test needs
+ * a source that takes its time, or answers with insecure settings, it
+ * scripts the sources (tests/detect-unit/scripted-source.c) as the
+ * detector's own tests do. */
+
+/* The detector's whole bound, and some room. */
+#define DETECT_WAIT_SECONDS (RS_DETECT_DEFAULT_TOTAL_SECONDS + 4)
 
 static gboolean       have_display;
 static RsApplication *app;
@@ -291,14 +303,33 @@ fixture_tear_down (Fixture       *fixture,
   g_free (fixture->dir);
 }
 
-/* Fills the first page validly and goes on to the server settings. */
+static gboolean
+dialog_shows_servers (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return fixture->dialog != NULL &&
+         g_strcmp0 (rs_email_dialog_get_page (fixture->dialog), "servers") == 0;
+}
+
+static const char *
+row_text (Fixture    *fixture,
+          const char *group,
+          const char *row)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, group, row)));
+}
+
+/* Fills the first page validly and goes on to the server settings, which
+ * detection fills from the provider table. */
 static void
 go_to_servers (Fixture *fixture)
 {
-  type_into (page_row (fixture, "Email address"), "ada@example.com");
+  type_into (page_row (fixture, "Email address"), "ada@fastmail.com");
   type_into (page_row (fixture, "Password"), "correct horse");
   click (page_button (fixture, "email.next"));
-  g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "servers");
+  g_assert_true (wait_for (dialog_shows_servers, fixture, 5));
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "imap.fastmail.com");
 }
 
 static void
@@ -348,7 +379,7 @@ test_account_page (Fixture       *fixture,
   g_assert_nonnull (find_widget (visible_page (fixture), is_label_text,
                                  "An email address cannot contain spaces"));
 
-  type_into (address, "ada@example.com");
+  type_into (address, "ada@fastmail.com");
   g_assert_true (gtk_widget_is_sensitive (next));
   g_assert_false (gtk_widget_has_css_class (address, "error"));
 
@@ -358,22 +389,17 @@ test_account_page (Fixture       *fixture,
   type_into (page_row (fixture, "Password"), "correct horse");
 
   click (next);
-  g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "servers");
+  g_assert_true (wait_for (dialog_shows_servers, fixture, 5));
 
-  /* Prefilled from the address, and said to be guesses. */
-  g_assert_nonnull (find_widget (visible_page (fixture), is_label_containing, "guesses"));
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, "Receiving (IMAP)", "Server"))),
-                   ==, "imap.example.com");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, "Receiving (IMAP)", "Port"))),
-                   ==, "993");
+  /* Filled from what detection found, and said where it came from. */
+  g_assert_nonnull (find_widget (visible_page (fixture), is_label_text, "Found by: Known providers"));
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "imap.fastmail.com");
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Port"), ==, "993");
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (group_row (fixture, "Receiving (IMAP)", "Security"))),
                     ==, 0);
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, "Receiving (IMAP)", "Username"))),
-                   ==, "ada@example.com");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, "Sending (SMTP)", "Server"))),
-                   ==, "smtp.example.com");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, "Sending (SMTP)", "Port"))),
-                   ==, "465");
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Username"), ==, "ada@fastmail.com");
+  g_assert_cmpstr (row_text (fixture, "Sending (SMTP)", "Server"), ==, "smtp.fastmail.com");
+  g_assert_cmpstr (row_text (fixture, "Sending (SMTP)", "Port"), ==, "465");
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (group_row (fixture, "Sending (SMTP)", "Security"))),
                     ==, 0);
   g_assert_true (gtk_widget_is_sensitive (page_button (fixture, "email.connect")));
@@ -393,16 +419,14 @@ test_back_keeps_edits (Fixture       *fixture,
 
   click (page_button (fixture, "email.back"));
   g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "account");
-  type_into (page_row (fixture, "Email address"), "ada@example.net");
+  type_into (page_row (fixture, "Email address"), "ada@yahoo.com");
   click (page_button (fixture, "email.next"));
+  g_assert_true (wait_for (dialog_shows_servers, fixture, 5));
 
-  /* What the user typed stays; the untouched guesses follow the address. */
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, "Receiving (IMAP)", "Server"))),
-                   ==, "mail.example.org");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, "Receiving (IMAP)", "Username"))),
-                   ==, "ada@example.net");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, "Sending (SMTP)", "Server"))),
-                   ==, "smtp.example.net");
+  /* What the user typed stays; what detection filled follows the address. */
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "mail.example.org");
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Username"), ==, "ada@yahoo.com");
+  g_assert_cmpstr (row_text (fixture, "Sending (SMTP)", "Server"), ==, "smtp.mail.yahoo.com");
 }
 
 static void
@@ -619,8 +643,7 @@ test_problem_page (Fixture       *fixture,
   g_assert_true (gtk_widget_is_sensitive (page_button (fixture, "email.try-again")));
   click (page_button (fixture, "email.edit"));
   g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "servers");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (group_row (fixture, "Sending (SMTP)", "Server"))),
-                   ==, "smtp.example.com");
+  g_assert_cmpstr (row_text (fixture, "Sending (SMTP)", "Server"), ==, "smtp.fastmail.com");
 }
 
 static void
@@ -681,6 +704,7 @@ test_certificate_page (Fixture       *fixture,
 
   present_dialog (fixture, 480);
   go_to_servers (fixture);
+  type_into (group_row (fixture, "Receiving (IMAP)", "Server"), "imap.example.com");
 
   rs_email_dialog_show_error (fixture->dialog, error);
   settle (50);
@@ -775,6 +799,337 @@ test_escape_closes (Fixture       *fixture,
 
   g_assert_null (fixture->dialog);
   g_assert_nonnull (fixture->window);
+}
+
+static gboolean
+notice_shown (gpointer data)
+{
+  Fixture *fixture = data;
+  GtkWidget *label = find_widget (visible_page (fixture), is_label_containing, "needs an app password");
+
+  if (label == NULL)
+    label = find_widget (visible_page (fixture), is_label_containing, "This is a");
+
+  return label != NULL && gtk_widget_is_visible (label);
+}
+
+static GtkWidget *
+visible_label_containing (Fixture    *fixture,
+                          const char *text)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new ();
+
+  collect_widgets (visible_page (fixture), is_label_containing, text, found);
+
+  for (guint i = 0; i < found->len; i++)
+    if (gtk_widget_is_visible (g_ptr_array_index (found, i)))
+      return g_ptr_array_index (found, i);
+
+  return NULL;
+}
+
+static void
+test_app_password_notice (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  GtkWidget *label;
+
+  if (!require_display ())
+    return;
+
+  present_dialog (fixture, 480);
+
+  /* Typing is debounced: nothing is looked up while the address changes. */
+  type_into (page_row (fixture, "Email address"), "someone@fastmail.com");
+  g_assert_null (visible_label_containing (fixture, "needs an app password"));
+
+  /* The provider table answers at once; the notice is there before the
+   * password is typed. */
+  g_assert_true (wait_for (notice_shown, fixture, 3));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (page_row (fixture, "Password"))), ==, "");
+
+  label = visible_label_containing (fixture, "needs an app password");
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==,
+                   "Fastmail needs an app password for this sign-in. Create one at "
+                   "fastmail.help/hc/en-us/articles/360058752854, then paste it here.");
+  /* A real link to the provider's instructions. */
+  g_assert_nonnull (strstr (gtk_label_get_label (GTK_LABEL (label)),
+                            "<a href=\"https://www.fastmail.help/hc/en-us/articles/360058752854\">"));
+  g_assert_true (gtk_label_get_use_markup (GTK_LABEL (label)));
+  g_assert_null (visible_label_containing (fixture, "sign in with Google"));
+
+  /* A changed address drops what was found for the old one. */
+  type_into (page_row (fixture, "Email address"), "someone@nowhere.invalid");
+  g_assert_null (visible_label_containing (fixture, "needs an app password"));
+}
+
+static gboolean
+has_message_dialog (gpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (toplevel) && gtk_widget_get_mapped (toplevel))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+test_google_route (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  GtkWidget *button;
+
+  if (!require_display ())
+    return;
+
+  present_dialog (fixture, 480);
+
+  type_into (page_row (fixture, "Email address"), "someone@gmail.com");
+  g_assert_true (wait_for (notice_shown, fixture, 3));
+
+  g_assert_nonnull (visible_label_containing (fixture,
+                                              "This is a Google address — sign in with Google instead"));
+  button = page_button (fixture, "email.other-sign-in");
+  g_assert_true (gtk_widget_is_visible (button));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "Sign in with _Google");
+
+  /* It leads to the main window's Gmail sign-in, and this dialog makes
+   * way for it (which, until that arrives, says so honestly). */
+  click (button);
+  g_assert_null (fixture->dialog);
+  g_assert_nonnull (fixture->window);
+  g_assert_true (wait_for (has_message_dialog, NULL, 3));
+}
+
+static void
+test_microsoft_route (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  GtkWidget *button;
+
+  if (!require_display ())
+    return;
+
+  present_dialog (fixture, 480);
+
+  type_into (page_row (fixture, "Email address"), "someone@outlook.com");
+  g_assert_true (wait_for (notice_shown, fixture, 3));
+
+  g_assert_nonnull (visible_label_containing (fixture, "This is a Microsoft address"));
+  g_assert_nonnull (visible_label_containing (fixture,
+                                              "Outlook.com signs in with Microsoft, or through "
+                                              "Exchange. Neither is available in this version"));
+
+  /* No button pretending to lead somewhere. */
+  button = page_button (fixture, "email.other-sign-in");
+  g_assert_false (gtk_widget_is_visible (button));
+  g_assert_false (gtk_widget_is_sensitive (button));
+}
+
+static const char * const source_titles[] = {
+  "Known providers",
+  "Your provider’s configuration",
+  "Configuration at a well-known address",
+  "Thunderbird’s database",
+  "DNS service records",
+  "Your mail server’s domain (MX)",
+  "Trying common server names",
+};
+
+static void
+test_nothing_found (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  GtkWidget *finding;
+
+  if (!require_display ())
+    return;
+
+  present_dialog (fixture, 480);
+
+  /* Next before detection even started.  Without a network every
+   * source may have failed before the Finding page could be looked at:
+   * its lines stay to tell. */
+  type_into (page_row (fixture, "Email address"), "ada@nowhere.invalid");
+  type_into (page_row (fixture, "Password"), "correct horse");
+  click (page_button (fixture, "email.next"));
+  finding = gtk_stack_get_child_by_name (GTK_STACK (gtk_widget_get_parent (visible_page (fixture))), "finding");
+  g_assert_nonnull (finding);
+
+  for (guint i = 0; i < G_N_ELEMENTS (source_titles); i++)
+    g_assert_nonnull (find_widget (finding, is_row_titled, source_titles[i]));
+
+  /* Within the bound it moves on by itself, and says plainly that
+   * nothing was found: no guesses pretending to be found. */
+  g_assert_true (wait_for (dialog_shows_servers, fixture, DETECT_WAIT_SECONDS));
+  g_assert_nonnull (visible_label_containing (fixture,
+                                              "No settings were found for nowhere.invalid. Ask your "
+                                              "provider for its IMAP and SMTP servers"));
+  g_assert_null (visible_label_containing (fixture, "Found by"));
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "");
+  g_assert_cmpstr (row_text (fixture, "Sending (SMTP)", "Server"), ==, "");
+  g_assert_false (gtk_widget_is_sensitive (page_button (fixture, "email.connect")));
+
+  /* Every source said how it ended, in a word and with an icon. */
+  for (guint i = 0; i < G_N_ELEMENTS (source_titles); i++)
+    {
+      AdwActionRow *row = ADW_ACTION_ROW (find_widget (finding, is_row_titled, source_titles[i]));
+      const char *subtitle = adw_action_row_get_subtitle (row);
+      g_autoptr(GPtrArray) images = g_ptr_array_new ();
+      gboolean icon_shown = FALSE;
+
+      g_test_message ("%s: %s", source_titles[i], subtitle);
+      g_assert_true (g_str_has_prefix (subtitle, "Not found") ||
+                     g_str_has_prefix (subtitle, "Failed") ||
+                     g_str_has_prefix (subtitle, "Not needed"));
+
+      /* (The row's own prefix icon is hidden: look for the state's.) */
+      collect_widgets (GTK_WIDGET (row), is_type, GSIZE_TO_POINTER (GTK_TYPE_IMAGE), images);
+      for (guint j = 0; j < images->len; j++)
+        if (gtk_widget_get_visible (g_ptr_array_index (images, j)) &&
+            gtk_image_get_icon_name (g_ptr_array_index (images, j)) != NULL)
+          icon_shown = TRUE;
+      g_assert_true (icon_shown);
+    }
+}
+
+static void
+script_detection (Fixture *fixture,
+                  ...)
+{
+  g_autoptr(GPtrArray) sources = g_ptr_array_new_with_free_func (g_object_unref);
+  va_list args;
+  const char *name;
+
+  va_start (args, fixture);
+  while ((name = va_arg (args, const char *)) != NULL)
+    {
+      ScriptAction action = va_arg (args, ScriptAction);
+      guint delay_ms = va_arg (args, guint);
+
+      g_ptr_array_add (sources, scripted_source_new (name, action, delay_ms));
+    }
+  va_end (args);
+
+  rs_email_dialog_set_detect_sources (fixture->dialog, sources);
+}
+
+static void
+test_finding_page (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  AdwActionRow *row;
+  GtkWidget *spinner;
+
+  if (!require_display ())
+    return;
+
+  present_dialog (fixture, 480);
+  /* The provider table has no answer; DNS service records take their
+   * time (longer than this test). */
+  script_detection (fixture,
+                    "providers", SCRIPT_NOT_FOUND, 0u,
+                    "srv", SCRIPT_HANG, 0u,
+                    NULL);
+
+  type_into (page_row (fixture, "Email address"), "ada@example.com");
+  type_into (page_row (fixture, "Password"), "correct horse");
+  click (page_button (fixture, "email.next"));
+  settle (200);
+  g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "finding");
+  g_assert_nonnull (visible_label_containing (fixture, "for the settings of example.com"));
+
+  /* Each source says, in words, where it is; a spinner while checking. */
+  row = ADW_ACTION_ROW (page_row (fixture, "Known providers"));
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (row), "Not found"));
+  row = ADW_ACTION_ROW (page_row (fixture, "DNS service records"));
+  g_assert_cmpstr (adw_action_row_get_subtitle (row), ==, "Checking…");
+  spinner = find_widget (GTK_WIDGET (row), is_type, GSIZE_TO_POINTER (GTK_TYPE_SPINNER));
+  g_assert_true (gtk_widget_get_visible (spinner));
+  g_assert_true (gtk_spinner_get_spinning (GTK_SPINNER (spinner)));
+
+  /* Cancel goes back to the address, with what was typed kept… */
+  click (page_button (fixture, "email.stop-finding"));
+  g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "account");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (page_row (fixture, "Email address"))),
+                   ==, "ada@example.com");
+
+  /* …and nothing from the stopped run moves the dialog on. */
+  settle (500);
+  g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "account");
+
+  /* Next looks again. */
+  click (page_button (fixture, "email.next"));
+  g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "finding");
+}
+
+static void
+test_finding_moves_on (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  if (!require_display ())
+    return;
+
+  present_dialog (fixture, 480);
+  script_detection (fixture,
+                    "providers", SCRIPT_NOT_FOUND, 0u,
+                    "autoconfig", SCRIPT_FOUND, 700u,
+                    "guess", SCRIPT_HANG, 0u,
+                    NULL);
+
+  type_into (page_row (fixture, "Email address"), "ada@example.com");
+  type_into (page_row (fixture, "Password"), "correct horse");
+  click (page_button (fixture, "email.next"));
+  g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "finding");
+
+  /* Once found, the Server settings page follows by itself. */
+  g_assert_true (wait_for (dialog_shows_servers, fixture, 3));
+  g_assert_nonnull (visible_label_containing (fixture, "Found by: Your provider’s configuration"));
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "autoconfig");
+  g_assert_cmpstr (row_text (fixture, "Sending (SMTP)", "Port"), ==, "465");
+  g_assert_true (gtk_widget_is_sensitive (page_button (fixture, "email.connect")));
+}
+
+static void
+test_insecure_needs_consent (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  GtkWidget *button;
+
+  if (!require_display ())
+    return;
+
+  present_dialog (fixture, 480);
+  script_detection (fixture,
+                    "providers", SCRIPT_NOT_FOUND, 0u,
+                    "autoconfig", SCRIPT_FOUND_INSECURE, 0u,
+                    NULL);
+
+  type_into (page_row (fixture, "Email address"), "ada@example.com");
+  type_into (page_row (fixture, "Password"), "correct horse");
+  click (page_button (fixture, "email.next"));
+  g_assert_true (wait_for (dialog_shows_servers, fixture, 3));
+
+  /* Shown with a warning, and not used until the user says so. */
+  g_assert_nonnull (visible_label_containing (fixture, "These settings may not be safe"));
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "");
+  g_assert_false (gtk_widget_is_sensitive (page_button (fixture, "email.connect")));
+
+  button = page_button (fixture, "email.use-anyway");
+  g_assert_true (gtk_widget_is_visible (button));
+  click (button);
+
+  g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "autoconfig");
+  g_assert_true (gtk_widget_is_sensitive (page_button (fixture, "email.connect")));
+  g_assert_false (gtk_widget_is_visible (button));
+  /* The warning stays, for the record. */
+  g_assert_nonnull (visible_label_containing (fixture, "These settings may not be safe"));
 }
 
 static gboolean
@@ -1004,6 +1359,13 @@ main (int   argc,
   ADD ("/ui/email-dialog/keyring-problem", test_keyring_problem, NULL);
   ADD ("/ui/email-dialog/certificate-page", test_certificate_page, NULL);
   ADD ("/ui/email-dialog/escape-closes", test_escape_closes, NULL);
+  ADD ("/ui/email-dialog/app-password-notice", test_app_password_notice, NULL);
+  ADD ("/ui/email-dialog/google-route", test_google_route, NULL);
+  ADD ("/ui/email-dialog/microsoft-route", test_microsoft_route, NULL);
+  ADD ("/ui/email-dialog/nothing-found", test_nothing_found, NULL);
+  ADD ("/ui/email-dialog/finding-page", test_finding_page, NULL);
+  ADD ("/ui/email-dialog/finding-moves-on", test_finding_moves_on, NULL);
+  ADD ("/ui/email-dialog/insecure-needs-consent", test_insecure_needs_consent, NULL);
   ADD ("/ui/email-dialog/accessible-labels", test_accessible_labels, NULL);
   ADD ("/ui/email-dialog/screenshots/480", test_screenshots, GINT_TO_POINTER (480));
   ADD ("/ui/email-dialog/screenshots/360", test_screenshots, GINT_TO_POINTER (360));

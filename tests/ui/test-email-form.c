@@ -124,35 +124,6 @@ test_form_servers (void)
 }
 
 static void
-test_guess (void)
-{
-  g_autoptr(RsServerSettings) imap = NULL;
-  g_autoptr(RsServerSettings) smtp = NULL;
-
-  g_assert_true (rs_email_guess_settings ("Ada@Example.COM", &imap, &smtp));
-
-  g_assert_cmpstr (imap->host, ==, "imap.example.com");
-  g_assert_cmpuint (imap->port, ==, 993);
-  g_assert_cmpint (imap->security, ==, RS_SECURITY_TLS);
-  g_assert_cmpstr (imap->username, ==, "Ada@Example.COM");
-  g_assert_cmpstr (smtp->host, ==, "smtp.example.com");
-  g_assert_cmpuint (smtp->port, ==, 465);
-  g_assert_cmpint (smtp->security, ==, RS_SECURITY_TLS);
-  g_assert_cmpstr (smtp->username, ==, "Ada@Example.COM");
-}
-
-static void
-test_guess_invalid (void)
-{
-  RsServerSettings *imap = NULL;
-  RsServerSettings *smtp = NULL;
-
-  g_assert_false (rs_email_guess_settings ("not an address", &imap, &smtp));
-  g_assert_null (imap);
-  g_assert_null (smtp);
-}
-
-static void
 test_security_for_port (void)
 {
   static const struct {
@@ -428,8 +399,6 @@ main (int   argc,
   g_test_add_func ("/email-form/address", test_form_address);
   g_test_add_func ("/email-form/password", test_form_password);
   g_test_add_func ("/email-form/servers", test_form_servers);
-  g_test_add_func ("/email-form/guess", test_guess);
-  g_test_add_func ("/email-form/guess-invalid", test_guess_invalid);
   g_test_add_func ("/email-form/security-for-port", test_security_for_port);
   g_test_add_func ("/email-form/port-for-security", test_port_for_security);
   g_test_add_func ("/email-form/problem/texts", test_problem_texts);

@@ -6,7 +6,9 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <libsecret/secret.h>
+#include <glib-unix.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,7 +19,9 @@
 #include "rs-certificate.h"
 #include "rs-detector.h"
 #include "rs-error.h"
+#include "rs-reply-store.h"
 #include "rs-validate.h"
+#include "rs-worker.h"
 
 /* retailsphere-accounts: the command-line front for administrators and
  * scripts.  It drives the same core code as the dialog.
@@ -44,6 +48,9 @@ static const struct {
   { "check",    N_("Sign in to a connected account’s servers again") },
   { "remove",   N_("Remove an account, its settings and its password") },
   { "discover", N_("Find the mail settings for an address (tries every method at once)") },
+  { "sync",     N_("Send queued mail, look for replies and report them (once, or until stopped)") },
+  { "replies",  N_("List the replies found and what is reported about them") },
+  { "send",     N_("Send a message file through an account and track its replies") },
 };
 
 static char *
@@ -890,6 +897,313 @@ command_discover (int    argc,
   return result->candidates->len > 0 ? 0 : EXIT_FAILED;
 }
 
+/* The worker's commands: sync, replies, send */
+
+typedef struct
+{
+  GMainLoop  *loop;
+  const char *only;
+  gboolean    json;
+  int         status;
+  gboolean    stopping;
+} SyncRun;
+
+static void
+sync_state_changed_cb (RsWorker       *worker,
+                       const char     *account_id,
+                       RsAccountState  state,
+                       const char     *detail,
+                       gpointer        user_data)
+{
+  SyncRun *run = user_data;
+
+  if (run->only != NULL && !g_str_equal (account_id, run->only) &&
+      !g_str_equal (account_id, RS_WORKER_RETAILSPHERE_ID))
+    return;
+
+  if (run->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "account");
+      json_builder_add_string_value (builder, account_id);
+      json_builder_set_member_name (builder, "state");
+      json_builder_add_string_value (builder, rs_account_state_to_string (state));
+      json_builder_set_member_name (builder, "detail");
+      if (detail != NULL)
+        json_builder_add_string_value (builder, detail);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      text = json_generator_to_data (generator, NULL);
+      g_print ("%s\n", text);
+    }
+  else if (detail != NULL)
+    g_print ("%s: %s — %s\n", account_id, rs_account_state_to_string (state), detail);
+  else
+    g_print ("%s: %s\n", account_id, rs_account_state_to_string (state));
+}
+
+static gboolean
+sync_signal_cb (gpointer user_data)
+{
+  SyncRun *run = user_data;
+
+  run->stopping = TRUE;
+  g_main_loop_quit (run->loop);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+sync_once_done_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  SyncRun *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!rs_worker_sync_once_finish (RS_WORKER (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    run->status = report_error (error, run->json);
+
+  g_main_loop_quit (run->loop);
+}
+
+static int
+command_sync (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(RsAccountStore) store = NULL;
+  g_autoptr(RsWorker) worker = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  gboolean json = FALSE;
+  gboolean once = FALSE;
+  SyncRun run = { 0 };
+  int status = 0;
+  guint sigint_id, sigterm_id;
+  const GOptionEntry entries[] = {
+    { "once", 0, 0, G_OPTION_ARG_NONE, &once, N_("Make one pass, then exit (0: success, 1: a failure)"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print state changes and errors as JSON"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (_("[ID]"));
+  g_option_context_set_summary (context, "sync");
+  g_option_context_set_description (context,
+                                    _("Sends queued messages, looks for replies and reports them. "
+                                      "Without --once it keeps watching until interrupted "
+                                      "(Ctrl+C), printing each account’s state as it changes."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+    return status;
+
+  if (argc > 2)
+    return usage_error (context, json, _("Give at most one account ID (see “retailsphere-accounts list”)"));
+
+  if (!(store = open_store (json, &status)))
+    return status;
+
+  if (argc == 2 && rs_account_store_lookup (store, argv[1]) == NULL)
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("No account has the ID “%s” (see “retailsphere-accounts list”)"), argv[1]);
+      return usage_error (context, json, message);
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  run.loop = loop;
+  run.only = argc == 2 ? argv[1] : NULL;
+  run.json = json;
+
+  worker = rs_worker_new (store, NULL);
+  g_signal_connect (worker, "account-state-changed", G_CALLBACK (sync_state_changed_cb), &run);
+  sigint_id = g_unix_signal_add (SIGINT, sync_signal_cb, &run);
+  sigterm_id = g_unix_signal_add (SIGTERM, sync_signal_cb, &run);
+
+  if (once)
+    {
+      rs_worker_sync_once_async (worker, run.only, NULL, sync_once_done_cb, &run);
+      g_main_loop_run (loop);
+      if (run.stopping)
+        run.status = EXIT_FAILED;
+    }
+  else
+    {
+      rs_worker_set_watched_account (worker, run.only);
+      rs_worker_start (worker);
+      g_main_loop_run (loop);
+    }
+
+  rs_worker_stop (worker);
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+
+  return run.status;
+}
+
+static int
+command_replies (int    argc,
+                 char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(RsReplyStore) replies_store = NULL;
+  g_autoptr(GPtrArray) replies = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = rs_reply_store_default_path ();
+  gboolean json = FALSE;
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (_("[ID]"));
+  g_option_context_set_summary (context, "replies");
+  g_option_context_set_description (context,
+                                    _("Lists the replies found to messages sent through Retailsphere: "
+                                      "exactly the fields that are (or will be) reported, never a body.\n\n"
+                                      "With --json: an array of objects with “account” (the account ID, "
+                                      "as in “retailsphere-accounts list”), “tracked_message_id”, "
+                                      "“message_id”, “from” ({“name”, “address”}), “date”, “subject”, "
+                                      "“reported” (true or false) and “reported_at”."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+    return status;
+
+  if (argc > 2)
+    return usage_error (context, json, _("Give at most one account ID (see “retailsphere-accounts list”)"));
+
+  /* No store yet: nothing was found yet. */
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    replies = g_ptr_array_new_with_free_func ((GDestroyNotify) rs_reply_free);
+  else if ((replies_store = rs_reply_store_open (path, &error)) == NULL ||
+           (replies = rs_reply_store_list_replies (replies_store, argc == 2 ? argv[1] : NULL, &error)) == NULL)
+    return report_error (error, json);
+
+  if (json)
+    {
+      g_autoptr(JsonNode) root = rs_replies_to_json (replies);
+
+      print_json (root);
+      return 0;
+    }
+
+  if (replies->len == 0)
+    {
+      g_print ("%s\n", _("No replies found yet."));
+      return 0;
+    }
+
+  for (guint i = 0; i < replies->len; i++)
+    {
+      RsReply *reply = g_ptr_array_index (replies, i);
+      g_autofree char *date = rs_reply_format_date (reply);
+
+      g_print ("%s  %s  %s%s%s%s  “%s”  %s\n",
+               reply->account,
+               date ? date : "-",
+               reply->from_name ? reply->from_name : "",
+               reply->from_name ? " <" : "",
+               reply->from_address,
+               reply->from_name ? ">" : "",
+               reply->subject ? reply->subject : "",
+               reply->reported_at > 0 ? _("reported") : _("not reported yet"));
+    }
+
+  return 0;
+}
+
+static int
+command_send (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(RsAccountStore) store = NULL;
+  g_autoptr(RsWorker) worker = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GBytes) eml = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message_id = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+  gboolean json = FALSE;
+  Waiter waiter = { 0 };
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (_("ID FILE.eml"));
+  g_option_context_set_summary (context, "send");
+  g_option_context_set_description (context,
+                                    _("Sends an RFC 5322 message through the account and watches for its replies. "
+                                      "Recipients are its To, Cc and Bcc. A message without a Message-ID gets one; "
+                                      "the Message-ID used is printed. A message is never sent twice."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+    return status;
+
+  if (argc != 3)
+    return usage_error (context, json, _("Give an account ID and a message file"));
+
+  if (!(store = open_store (json, &status)))
+    return status;
+
+  if (rs_account_store_lookup (store, argv[1]) == NULL)
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("No account has the ID “%s” (see “retailsphere-accounts list”)"), argv[1]);
+      return usage_error (context, json, message);
+    }
+
+  if (!g_file_get_contents (argv[2], &contents, &length, &error))
+    {
+      g_autoptr(GError) input = g_error_new_literal (RS_ERROR, RS_ERROR_INPUT, error->message);
+      return report_error (input, json);
+    }
+  eml = g_bytes_new_take (g_steal_pointer (&contents), length);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  waiter.loop = loop;
+  waiter.json = json;
+
+  worker = rs_worker_new (store, NULL);
+  rs_worker_send_async (worker, argv[1], eml, NULL, waiter_done_cb, &waiter);
+  wait_for (&waiter);
+  message_id = rs_worker_send_finish (worker, waiter.result, &error);
+  g_clear_object (&waiter.result);
+  rs_worker_stop (worker);
+
+  if (message_id == NULL)
+    return report_error (error, json);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "message_id");
+      json_builder_add_string_value (builder, message_id);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    g_print ("%s\n", message_id);
+
+  return 0;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -932,6 +1246,12 @@ main (int    argc,
     return command_check_or_remove (argc - 1, argv + 1, TRUE);
   if (g_str_equal (command, "discover"))
     return command_discover (argc - 1, argv + 1);
+  if (g_str_equal (command, "sync"))
+    return command_sync (argc - 1, argv + 1);
+  if (g_str_equal (command, "replies"))
+    return command_replies (argc - 1, argv + 1);
+  if (g_str_equal (command, "send"))
+    return command_send (argc - 1, argv + 1);
 
   summary = usage_summary ();
   g_printerr (_("retailsphere-accounts: unknown command “%s”\n\n%s\n"), command, summary);

@@ -121,4 +121,9 @@ void        rs_worker_set_poll_interval  (RsWorker             *self,
 void        rs_worker_set_use_idle       (RsWorker             *self,
                                           gboolean              use_idle);
 
+/* Limits the continuous watch to one account (%NULL: all), e.g. for
+ * "retailsphere-accounts sync ID".  Explicit calls are not limited. */
+void        rs_worker_set_watched_account (RsWorker            *self,
+                                           const char          *account_id);
+
 G_END_DECLS

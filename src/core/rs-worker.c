@@ -1472,11 +1472,9 @@ runner_cancel_queued (Runner *runner)
       g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                      _("The worker stopped"));
 
-      /* Give it the slot so that job_finish's bookkeeping holds. */
-      runner->current = job;
+      /* Never started: only its owner hears of it. */
       if (job->done != NULL)
         job->done (job, error, job->done_data);
-      runner->current = NULL;
       job_free (job);
     }
 

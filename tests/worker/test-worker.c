@@ -805,8 +805,22 @@ test_sigkill (Fixture       *f,
       write_message (f, "kill.eml", text, &path);
       g_ptr_array_add (ids, g_steal_pointer (&id));
 
-      kill_after (f, g_rand_int_range (rand, 0, 600), "send", f->account_id, path, NULL);
-      kill_after (f, g_rand_int_range (rand, 0, 900), "sync", NULL);
+      kill_after (f, g_rand_int_range (rand, 20, 250), "send", f->account_id, path, NULL);
+      kill_after (f, g_rand_int_range (rand, 20, 600), "sync", NULL);
+      {
+        g_autoptr(RsReplyStore) between = open_reply_store (f);
+        g_autoptr(RsTracked) state = rs_reply_store_lookup_tracked (between, f->account_id,
+                                                                    g_ptr_array_index (ids, round), NULL);
+        g_autoptr(GPtrArray) kept = rs_reply_store_list_replies (between, f->account_id, NULL);
+        guint reported = 0;
+
+        for (guint i = 0; kept != NULL && i < kept->len; i++)
+          reported += ((RsReply *) g_ptr_array_index (kept, i))->reported_at > 0;
+        g_test_message ("round %u after the kills: message %s, %u replies stored, %u reported, "
+                        "%u events at the server",
+                        round, state ? rs_tracked_state_to_string (state->state) : "not recorded",
+                        kept ? kept->len : 0, reported, g_hash_table_size (f->reporting->stored));
+      }
 
       /* Restart: whatever the kill interrupted is settled, never repeated. */
       cli (f, NULL, "sync", "--once", NULL);
@@ -852,6 +866,88 @@ test_sigkill (Fixture       *f,
   assert_no_bodies (f, rounds);
 }
 
+/* "sync ID" without --once watches until SIGTERM, printing each state,
+ * then signs out and exits 0. */
+static void
+test_sync_until_stopped (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *syncing = NULL;
+  g_autofree char *idle = NULL;
+  gint64 end;
+
+  if (f->imap == NULL)
+    return;
+
+  launcher = cli_launcher (f);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("RS_CLI"), "sync", f->account_id, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, result_cb, &result);
+
+  end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10 * 1000);
+    }
+  g_assert_null (result);  /* still watching */
+  g_subprocess_send_signal (process, SIGTERM);
+
+  g_subprocess_communicate_utf8_finish (process, iterate_until (&result), &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  syncing = g_strdup_printf ("%s: syncing\n", f->account_id);
+  idle = g_strdup_printf ("%s: idle\n", f->account_id);
+  g_assert_nonnull (strstr (out, syncing));
+  g_assert_nonnull (strstr (out, idle));
+  assert_no_bodies (f, 1);
+}
+
+/* A refused Retailsphere token: reporting pauses and says so, the
+ * replies stay queued, and they are reported after signing in again. */
+static void
+test_reporting_auth (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *tracked = NULL;
+  g_autofree char *msg = NULL;
+  JsonArray *replies;
+
+  if (f->imap == NULL)
+    return;
+
+  tracked = send_tracked (f, "auth.eml", "auth-1@shop.example.test");
+  msg = g_strdup_printf ("From: " CUSTOMER "\nSubject: Re: auth\nMessage-ID: <a1@customer.example.org>\n"
+                         "In-Reply-To: <%s>\n\nYes\n", tracked);
+  append (f, msg);
+
+  sign_in_to_reporting (f);
+  save_token ("revoked-token");
+  cli (f, NULL, "sync", "--once", NULL);
+  g_assert_cmpint (f->status, ==, 0);
+  g_assert_nonnull (strstr (f->out, "Sign in to Retailsphere again"));
+  g_assert_cmpuint (g_hash_table_size (f->reporting->stored), ==, 0);
+  replies = list_replies (f, &root);
+  g_assert_cmpuint (json_array_get_length (replies), ==, 1);
+  g_assert_false (json_object_get_boolean_member (json_array_get_object_element (replies, 0), "reported"));
+
+  save_token (TOKEN);
+  cli (f, NULL, "sync", "--once", NULL);
+  g_assert_cmpint (f->status, ==, 0);
+  g_assert_cmpuint (g_hash_table_size (f->reporting->stored), ==, 1);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (f->reporting->per_message, "a1@customer.example.org")), ==, 1);
+  assert_no_bodies (f, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -860,6 +956,8 @@ main (int    argc,
 
   g_test_add ("/worker/send", Fixture, NULL, fixture_set_up, test_send, fixture_tear_down);
   g_test_add ("/worker/replies", Fixture, NULL, fixture_set_up, test_replies, fixture_tear_down);
+  g_test_add ("/worker/reporting-auth", Fixture, NULL, fixture_set_up, test_reporting_auth, fixture_tear_down);
+  g_test_add ("/worker/sync-until-stopped", Fixture, NULL, fixture_set_up, test_sync_until_stopped, fixture_tear_down);
   g_test_add ("/worker/outbox", Fixture, NULL, fixture_set_up, test_outbox, fixture_tear_down);
   g_test_add ("/worker/watch", Fixture, NULL, fixture_set_up, test_watch, fixture_tear_down);
   g_test_add ("/worker/sigkill", Fixture, NULL, fixture_set_up, test_sigkill, fixture_tear_down);

@@ -149,6 +149,18 @@ account_notify_cb (RsAccountRow *self,
 }
 
 static void
+rs_account_row_activity_action (GtkWidget  *widget,
+                                const char *action_name,
+                                GVariant   *parameter)
+{
+  RsAccountRow *self = RS_ACCOUNT_ROW (widget);
+  GtkWidget *window = gtk_widget_get_ancestor (widget, RS_TYPE_WINDOW);
+
+  if (window != NULL)
+    rs_window_show_activity (RS_WINDOW (window), self->account);
+}
+
+static void
 rs_account_row_remove_action (GtkWidget  *widget,
                               const char *action_name,
                               GVariant   *parameter)
@@ -283,6 +295,8 @@ rs_account_row_class_init (RsAccountRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RsAccountRow, attention_icon);
   gtk_widget_class_bind_template_child (widget_class, RsAccountRow, menu_button);
 
+  gtk_widget_class_install_action (widget_class, "row.activity", NULL,
+                                   rs_account_row_activity_action);
   gtk_widget_class_install_action (widget_class, "row.remove", NULL,
                                    rs_account_row_remove_action);
 }

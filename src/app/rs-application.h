@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "rs-account-store.h"
+#include "rs-worker.h"
 
 G_BEGIN_DECLS
 
@@ -12,5 +13,10 @@ G_DECLARE_FINAL_TYPE (RsApplication, rs_application, RS, APPLICATION, AdwApplica
 
 RsApplication  *rs_application_new               (void);
 RsAccountStore *rs_application_get_account_store (RsApplication *self);
+RsWorker       *rs_application_get_worker        (RsApplication *self);
+char           *rs_application_get_reply_store_path (RsApplication *self);
+gboolean        rs_application_get_signed_in     (RsApplication *self);
+void            rs_application_set_signed_in     (RsApplication *self,
+                                                  gboolean       signed_in);
 
 G_END_DECLS

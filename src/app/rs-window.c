@@ -5,9 +5,13 @@
 
 #include <glib/gi18n.h>
 
+#include "rs-activity-window.h"
 #include "rs-connected-apps-page.h"
 #include "rs-email-dialog.h"
 #include "rs-page-state.h"
+#include "rs-retailsphere-dialog.h"
+#include "rs-retailsphere-server.h"
+#include "rs-secret-store.h"
 #include "rs-window.h"
 
 struct _RsWindow
@@ -29,6 +33,7 @@ struct _RsWindow
   GtkMenuButton        *account_menu_button;
   AdwAvatar            *avatar;
   RsConnectedAppsPage  *connected_apps_page;
+  GMenu                *retailsphere_section;
 };
 
 G_DEFINE_FINAL_TYPE (RsWindow, rs_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -142,6 +147,136 @@ rs_window_present_unavailable (RsWindow             *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static RsApplication *
+rs_window_get_rs_application (RsWindow *self)
+{
+  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
+
+  return RS_IS_APPLICATION (application) ? RS_APPLICATION (application) : NULL;
+}
+
+static gboolean
+rs_window_get_signed_in (RsWindow *self)
+{
+  RsApplication *application = rs_window_get_rs_application (self);
+
+  return application != NULL && rs_application_get_signed_in (application);
+}
+
+/* The avatar menu's first section: "Sign in to Retailsphere…", or who the
+ * computer is signed in to and "Sign Out of Retailsphere". */
+static void
+rs_window_update_retailsphere_menu (RsWindow *self)
+{
+  g_assert (RS_IS_WINDOW (self));
+
+  g_menu_remove_all (self->retailsphere_section);
+
+  if (rs_window_get_signed_in (self))
+    {
+      g_autofree char *server = NULL;
+      g_autofree char *label = NULL;
+
+      if (self->settings != NULL)
+        server = g_settings_get_string (self->settings, "retailsphere-server");
+      label = rs_retailsphere_signed_in_label (server != NULL ? server : "");
+
+      g_menu_append (self->retailsphere_section, label, "win.sign-in-retailsphere");
+      g_menu_append (self->retailsphere_section, _("Sign _Out of Retailsphere"),
+                     "win.sign-out-retailsphere");
+    }
+  else
+    {
+      g_menu_append (self->retailsphere_section, _("Sign in to Retailsphere…"),
+                     "win.sign-in-retailsphere");
+    }
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out-retailsphere",
+                                 rs_window_get_signed_in (self));
+}
+
+static void
+signed_in_changed_cb (RsWindow      *self,
+                      GParamSpec    *pspec,
+                      RsApplication *application)
+{
+  g_assert (RS_IS_WINDOW (self));
+
+  rs_window_update_retailsphere_menu (self);
+}
+
+/* GtkWindow:application is set after construction. */
+static void
+application_changed_cb (RsWindow   *self,
+                        GParamSpec *pspec,
+                        gpointer    user_data)
+{
+  RsApplication *application = rs_window_get_rs_application (self);
+
+  g_assert (RS_IS_WINDOW (self));
+
+  if (application != NULL)
+    g_signal_connect_object (application, "notify::signed-in",
+                             G_CALLBACK (signed_in_changed_cb), self,
+                             G_CONNECT_SWAPPED);
+
+  rs_window_update_retailsphere_menu (self);
+}
+
+static void
+retailsphere_signed_in_cb (RsWindow             *self,
+                           RsRetailsphereDialog *dialog)
+{
+  RsApplication *application = rs_window_get_rs_application (self);
+
+  g_assert (RS_IS_WINDOW (self));
+
+  if (application != NULL)
+    rs_application_set_signed_in (application, TRUE);
+
+  /* The server address may have changed while signed in. */
+  rs_window_update_retailsphere_menu (self);
+  rs_window_add_toast (self, adw_toast_new (_("Signed in to Retailsphere")));
+}
+
+static void
+api_token_deleted_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(RsWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  RsApplication *application;
+
+  g_assert (RS_IS_WINDOW (self));
+
+  if (!rs_secret_store_delete_finish (result, &error))
+    {
+      g_debug ("%s", error->message);
+      rs_window_add_toast (self, adw_toast_new (_("Could not sign out of Retailsphere: the "
+                                                  "keyring did not remove the token")));
+      return;
+    }
+
+  application = rs_window_get_rs_application (self);
+  if (application != NULL)
+    rs_application_set_signed_in (application, FALSE);
+
+  rs_window_add_toast (self, adw_toast_new (_("Signed out of Retailsphere. Replies are kept "
+                                              "and reported when you sign in again.")));
+}
+
+static void
+rs_window_sign_out_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  RsWindow *self = RS_WINDOW (widget);
+
+  rs_secret_store_delete_async (RS_SECRET_RETAILSPHERE_ID, NULL,
+                                api_token_deleted_cb, g_object_ref (self));
+}
+
 static void
 leaflet_folded_changed_cb (RsWindow   *self,
                            GParamSpec *pspec,
@@ -191,12 +326,22 @@ rs_window_sign_in_action (GtkWidget  *widget,
       return;
     }
 
+  if (g_str_equal (action_name, "win.sign-in-retailsphere"))
+    {
+      RsRetailsphereDialog *dialog;
+
+      dialog = rs_retailsphere_dialog_new (GTK_WINDOW (self), rs_window_get_signed_in (self));
+      g_signal_connect_object (dialog, "signed-in",
+                               G_CALLBACK (retailsphere_signed_in_cb), self,
+                               G_CONNECT_SWAPPED);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+
   if (g_str_equal (action_name, "win.sign-in-gmail"))
     feature = RS_UNAVAILABLE_GMAIL_SIGN_IN;
-  else if (g_str_equal (action_name, "win.sign-in-email"))
-    feature = RS_UNAVAILABLE_EMAIL_SIGN_IN;
   else
-    feature = RS_UNAVAILABLE_RETAILSPHERE_SIGN_IN;
+    feature = RS_UNAVAILABLE_EMAIL_SIGN_IN;
 
   rs_window_present_unavailable (RS_WINDOW (widget), feature);
 }
@@ -226,6 +371,8 @@ rs_window_constructed (GObject *object)
     }
 
   rs_connected_apps_page_set_account_store (self->connected_apps_page, self->store);
+
+  rs_window_update_retailsphere_menu (self);
 }
 
 static void
@@ -319,6 +466,7 @@ rs_window_class_init (RsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RsWindow, account_menu_button);
   gtk_widget_class_bind_template_child (widget_class, RsWindow, avatar);
   gtk_widget_class_bind_template_child (widget_class, RsWindow, connected_apps_page);
+  gtk_widget_class_bind_template_child (widget_class, RsWindow, retailsphere_section);
   gtk_widget_class_bind_template_callback (widget_class, leaflet_folded_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
 
@@ -326,6 +474,8 @@ rs_window_class_init (RsWindowClass *klass)
                                    rs_window_show_settings_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in-retailsphere", NULL,
                                    rs_window_sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-out-retailsphere", NULL,
+                                   rs_window_sign_out_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in-gmail", NULL,
                                    rs_window_sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in-email", NULL,
@@ -347,6 +497,8 @@ rs_window_init (RsWindow *self)
 
   self->settings = rs_window_create_settings ();
   rs_window_restore_size (self);
+
+  g_signal_connect (self, "notify::application", G_CALLBACK (application_changed_cb), NULL);
 
   gtk_list_box_select_row (self->sidebar_list, self->connected_apps_row);
   rs_window_update_title (self);
@@ -425,4 +577,36 @@ rs_window_show_settings (RsWindow *self)
     row = self->connected_apps_row;
 
   gtk_widget_grab_focus (GTK_WIDGET (row));
+}
+
+/**
+ * rs_window_show_activity:
+ * @account: the account whose replies to show
+ *
+ * Opens the Activity window of @account: the replies found, and exactly
+ * what is reported of each.
+ */
+void
+rs_window_show_activity (RsWindow  *self,
+                         RsAccount *account)
+{
+  RsApplication *application;
+  RsActivityWindow *activity;
+  g_autofree char *store_path = NULL;
+
+  g_return_if_fail (RS_IS_WINDOW (self));
+  g_return_if_fail (RS_IS_ACCOUNT (account));
+
+  application = rs_window_get_rs_application (self);
+  if (application != NULL)
+    store_path = rs_application_get_reply_store_path (application);
+
+  activity = rs_activity_window_new (GTK_WINDOW (self), account, store_path);
+  rs_activity_window_set_signed_in (activity, rs_window_get_signed_in (self));
+
+  /* The application reloads it when the worker finds or reports replies. */
+  if (application != NULL)
+    gtk_window_set_application (GTK_WINDOW (activity), GTK_APPLICATION (application));
+
+  gtk_window_present (GTK_WINDOW (activity));
 }

@@ -17,5 +17,7 @@ RsAccountStore *rs_window_get_account_store (RsWindow       *self);
 void            rs_window_add_toast         (RsWindow       *self,
                                              AdwToast       *toast);
 void            rs_window_show_settings     (RsWindow       *self);
+void            rs_window_show_activity     (RsWindow       *self,
+                                             RsAccount      *account);
 
 G_END_DECLS

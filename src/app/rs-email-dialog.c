@@ -415,6 +415,7 @@ rs_email_dialog_show_servers (RsEmailDialog *self)
 {
   g_autoptr(RsDetectServers) view = NULL;
   const RsDetectCandidate *candidate;
+  GtkWidget *scrolled;
   GtkWidget *child;
 
   g_assert (RS_IS_EMAIL_DIALOG (self));
@@ -449,6 +450,10 @@ rs_email_dialog_show_servers (RsEmailDialog *self)
 
   rs_email_dialog_update (self);
   rs_email_dialog_show_page (self, "servers");
+
+  /* What was found, or not, is read first: from the top. */
+  scrolled = gtk_widget_get_ancestor (GTK_WIDGET (self->detect_summary_label), GTK_TYPE_SCROLLED_WINDOW);
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled)), 0);
 }
 
 /* The notice on the first page: before the password is typed. */
@@ -1431,7 +1436,11 @@ stack_visible_child_changed_cb (RsEmailDialog *self,
   else if (g_strcmp0 (page, "servers") == 0)
     {
       default_widget = self->connect_button;
-      focus = GTK_WIDGET (self->imap_host_row);
+      /* Insecure settings: the choice comes first. */
+      if (gtk_widget_get_visible (self->use_anyway_button))
+        focus = self->use_anyway_button;
+      else
+        focus = GTK_WIDGET (self->imap_host_row);
     }
   else if (g_strcmp0 (page, "problem") == 0)
     {

@@ -414,7 +414,7 @@ rs_detect_servers_new (const RsDetectResult *result,
     {
       const char *reason = best->insecure_reason != NULL
                            ? best->insecure_reason
-                           : _("They were not sent over a secure connection");
+                           : _("They came without encryption, or name a server without it");
 
       /* Translators: %s says why, such as "The provider’s settings say
        * the server does not use encryption" */

@@ -1275,11 +1275,21 @@ test_screenshots (Fixture       *fixture,
   type_into (page_row (fixture, "Password"), "correct horse");
   press_enter_in (page_row (fixture, "Email address"));
   take_screenshot (fixture, "account-invalid", width);
-  type_into (page_row (fixture, "Email address"), "ada@example.com");
+
+  type_into (page_row (fixture, "Email address"), "ada@gmail.com");
+  wait_for (notice_shown, fixture, 3);
+  take_screenshot (fixture, "account-google", width);
+  type_into (page_row (fixture, "Email address"), "ada@outlook.com");
+  wait_for (notice_shown, fixture, 3);
+  take_screenshot (fixture, "account-microsoft", width);
+
+  type_into (page_row (fixture, "Email address"), "ada@fastmail.com");
   type_into (page_row (fixture, "Your name (optional)"), "Ada Lovelace");
+  wait_for (notice_shown, fixture, 3);
   take_screenshot (fixture, "account", width);
 
   click (page_button (fixture, "email.next"));
+  wait_for (dialog_shows_servers, fixture, 5);
   take_screenshot (fixture, "servers", width);
   type_into (group_row (fixture, "Receiving (IMAP)", "Server"), "imap.example .com");
   type_into (group_row (fixture, "Receiving (IMAP)", "Port"), "143");
@@ -1325,6 +1335,41 @@ test_screenshots (Fixture       *fixture,
   take_screenshot (fixture, "certificate", width);
   scroll_to_end (fixture);
   take_screenshot (fixture, "certificate-end", width);
+
+  /* Sources that take their time, then settings that came insecurely. */
+  script_detection (fixture,
+                    "providers", SCRIPT_NOT_FOUND, 0u,
+                    "autoconfig", SCRIPT_FAIL, 0u,
+                    "autoconfig-wellknown", SCRIPT_NOT_FOUND, 0u,
+                    "ispdb", SCRIPT_HANG, 0u,
+                    "srv", SCRIPT_NOT_FOUND, 0u,
+                    "mx", SCRIPT_HANG, 0u,
+                    "guess", SCRIPT_HANG, 0u,
+                    NULL);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->dialog), "email.edit", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->dialog), "email.back", NULL);
+  type_into (page_row (fixture, "Email address"), "ada@example.com");
+  click (page_button (fixture, "email.next"));
+  take_screenshot (fixture, "finding", width);
+  click (page_button (fixture, "email.stop-finding"));
+
+  script_detection (fixture,
+                    "providers", SCRIPT_NOT_FOUND, 0u,
+                    "autoconfig", SCRIPT_FOUND_INSECURE, 0u,
+                    NULL);
+  click (page_button (fixture, "email.next"));
+  wait_for (dialog_shows_servers, fixture, 3);
+  take_screenshot (fixture, "servers-insecure", width);
+
+  gtk_widget_activate_action (GTK_WIDGET (fixture->dialog), "email.back", NULL);
+  type_into (page_row (fixture, "Email address"), "ada@nowhere.invalid");
+  script_detection (fixture,
+                    "providers", SCRIPT_NOT_FOUND, 0u,
+                    "autoconfig", SCRIPT_NOT_FOUND, 0u,
+                    NULL);
+  click (page_button (fixture, "email.next"));
+  wait_for (dialog_shows_servers, fixture, 3);
+  take_screenshot (fixture, "servers-nothing-found", width);
 }
 
 int

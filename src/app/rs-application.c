@@ -622,8 +622,8 @@ rs_application_get_signed_in (RsApplication *self)
 /**
  * rs_application_set_signed_in:
  *
- * Records that the user signed in to (or out of) Retailsphere, and tells
- * the worker to start (or stop) reporting.
+ * Records that the user signed in to (or out of) Retailsphere, or changed
+ * the token or server, and tells the worker to start (or stop) reporting.
  */
 void
 rs_application_set_signed_in (RsApplication *self,
@@ -631,14 +631,15 @@ rs_application_set_signed_in (RsApplication *self,
 {
   g_return_if_fail (RS_IS_APPLICATION (self));
 
+  /* A new token or server address matters even when still signed in. */
+  if (self->worker != NULL)
+    rs_worker_reporting_changed (self->worker);
+
   signed_in = !!signed_in;
   if (self->signed_in == signed_in)
     return;
 
   self->signed_in = signed_in;
-
-  if (self->worker != NULL)
-    rs_worker_reporting_changed (self->worker);
 
   for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
     {

@@ -956,6 +956,49 @@ test_screenshots (Fixture       *fixture,
   }
 }
 
+static void
+test_sign_in_screenshot (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  const char *dir = g_getenv ("RS_SCREENSHOT_DIR");
+  GtkWindow *dialog;
+  g_autoptr(GError) error = NULL;
+
+  if (dir == NULL)
+    {
+      g_test_skip ("Set RS_SCREENSHOT_DIR to take screenshots");
+      return;
+    }
+
+  if (!require_display ())
+    return;
+
+  dialog = GTK_WINDOW (rs_retailsphere_dialog_new (NULL, FALSE));
+  gtk_window_set_default_size (dialog, 360, 560);
+  gtk_window_present (dialog);
+  g_assert_true (wait_for (widget_is_mapped, dialog));
+
+  type_into (find_widget (GTK_WIDGET (dialog), is_row_titled, "Server address"), "http://retailsphere.example.com");
+  type_into (find_widget (GTK_WIDGET (dialog), is_row_titled, "API token"), "rs_live_0123456789");
+  gtk_widget_activate_action (GTK_WIDGET (dialog), "retailsphere.sign-in", NULL);
+  settle (400);
+
+  {
+    g_autofree char *file = g_strdup_printf ("%s/retailsphere-sign-in-360.png", dir);
+    g_autofree char *crop = g_strdup_printf ("%dx%d+0+0",
+                                             gtk_widget_get_width (GTK_WIDGET (dialog)),
+                                             gtk_widget_get_height (GTK_WIDGET (dialog)));
+    const char *argv[] = { "import", "-window", "root", "-crop", crop, file, NULL };
+    int status;
+
+    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                  NULL, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_spawn_check_wait_status (status, &error);
+    g_assert_no_error (error);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -986,6 +1029,7 @@ main (int   argc,
   ADD ("/ui/retailsphere/cancel", test_retailsphere_cancel, NULL);
   ADD ("/ui/activity/screenshot-480", test_screenshots, GINT_TO_POINTER (480));
   ADD ("/ui/activity/screenshot-360", test_screenshots, GINT_TO_POINTER (360));
+  ADD ("/ui/retailsphere/screenshot-360", test_sign_in_screenshot, NULL);
 
 #undef ADD
 

@@ -709,6 +709,11 @@ job_finish (Job          *job,
         runner_retry_later (runner);
     }
 
+  /* A refused password may have been replaced in the keyring since: the
+   * next attempt reads it again. */
+  if (g_error_matches (error, RS_ERROR, RS_ERROR_AUTHENTICATION))
+    runner->stale = TRUE;
+
   if (job->done != NULL)
     job->done (job, error, job->done_data);
 

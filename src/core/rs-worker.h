@@ -23,7 +23,8 @@ G_BEGIN_DECLS
  *
  * Lifetime.  rs_worker_start() starts the thread (if it is not running)
  * and the continuous watch of every account in @accounts (accounts added
- * or removed later are followed through the list model).  Without
+ * or removed later are followed through the list model; call
+ * rs_worker_start() again to make it re-read changed settings).  Without
  * rs_worker_start(), rs_worker_sync_once_async() and
  * rs_worker_send_async() still work: they start the thread on demand and
  * do only what they were asked.  rs_worker_stop() cancels everything in

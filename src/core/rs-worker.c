@@ -1325,7 +1325,10 @@ runner_queue_watch_sync (Runner *runner)
   Job *job;
 
   if (runner->watch_sync_queued)
-    return;
+    {
+      runner_kick (runner);
+      return;
+    }
 
   job = job_new (runner, JOB_SYNC, NULL, watch_sync_done, NULL);
   job->watch = TRUE;
@@ -1392,18 +1395,26 @@ runner_kick (Runner *runner)
   if (runner->current != NULL)
     return;
 
-  if (!g_queue_is_empty (&runner->jobs))
+  /* The first job that may run: watch passes pause while offline;
+   * what the user asked for is always tried. */
+  for (GList *l = runner->jobs.head; l != NULL; l = l->next)
     {
+      Job *job = l->data;
+
+      if (job->watch && !th->online)
+        continue;
+
       if (runner->waiting)
         {
           g_cancellable_cancel (runner->wait_cancellable);
           return;
         }
 
-      runner->current = g_queue_pop_head (&runner->jobs);
-      if (runner->current->watch)
+      g_queue_delete_link (&runner->jobs, l);
+      runner->current = job;
+      if (job->watch)
         runner->watch_sync_queued = FALSE;
-      job_run (runner->current);
+      job_run (job);
       return;
     }
 

@@ -302,7 +302,18 @@ notify_on_owner_cb (gpointer data)
       RsAccount *account = rs_account_store_lookup (self->accounts, notify->account_id);
 
       if (account != NULL)
-        rs_account_set_state (account, notify->state, notify->detail);
+        {
+          /* Idle is only reached at the end of a pass that succeeded:
+           * that is when the account was last checked. */
+          if (notify->state == RS_ACCOUNT_STATE_IDLE)
+            {
+              g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+              rs_account_set_last_checked (account, now);
+            }
+
+          rs_account_set_state (account, notify->state, notify->detail);
+        }
     }
 
   g_signal_emit (self, signals[ACCOUNT_STATE_CHANGED], 0,

@@ -701,6 +701,8 @@ test_watch (Fixture       *f,
   g_assert_false (timed_out);
   g_assert_cmpuint (seen.states->len, >=, 2);
   g_assert_cmpint (g_array_index (seen.states, RsAccountState, 0), ==, RS_ACCOUNT_STATE_SYNCING);
+  /* The row can now say "last checked just now". */
+  g_assert_nonnull (rs_account_get_last_checked (account));
 
   /* Let IDLE start, then deliver a reply. */
   for (gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC / 2; g_get_monotonic_time () < end;)

@@ -11,13 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <json-glib/json-glib.h>
 
+#include "rs-account-store.h"
 #include "rs-backend.h"
 #include "rs-imap-backend.h"
 #include "rs-reply-match.h"
 #include "rs-reply-store.h"
 #include "rs-test-server.h"
+#include "rs-worker.h"
 
 /*
  * The worker benchmark (bench/worker/run): a real Dovecot on loopback with
@@ -633,7 +637,7 @@ run_child (const char * const *argv,
   if (wall != NULL)
     *wall = now_s () - start;
   if (!g_subprocess_get_successful (child))
-    g_error ("%s failed: %s", argv[0], err);
+    g_error ("%s %s failed: %s%s", argv[0], argv[1], out, err);
 
   return g_steal_pointer (&out);
 }
@@ -716,6 +720,27 @@ check_our_session (Mailbox    *mb,
     mb->our_sessions_clean++;
 }
 
+/* Waits for at least one more logout line, then checks every new one:
+ * for runs of ours that may have used more than one session. */
+static void
+check_new_sessions (Mailbox *mb)
+{
+  g_autoptr(GHashTable) first = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  guint seen = mb->logouts_seen;
+
+  first = next_logout (mb->server, &mb->logouts_seen);
+  g_usleep (200 * 1000);
+  lines = logout_lines (mb->server);
+  for (guint i = seen; i < lines->len; i++)
+    {
+      g_autoptr(GHashTable) logout = parse_pairs (g_ptr_array_index (lines, i));
+
+      check_our_session (mb, logout);
+    }
+  mb->logouts_seen = lines->len;
+}
+
 /* One scan of ours in its own process, from a fresh copy of the store. */
 static GHashTable *
 run_ours (const char *self_exe,
@@ -767,8 +792,11 @@ run_imaplib (const char  *script,
   };
   GHashTable *result;
 
-  out = run_child (argv, password, NULL);
+  double wall = 0;
+
+  out = run_child (argv, password, &wall);
   result = parse_pairs (out);
+  g_hash_table_insert (result, g_strdup ("wall"), g_strdup_printf ("%.6f", wall));
   *logout = next_logout (mb->server, &mb->logouts_seen);
 
   if ((guint) pair_double (result, "messages") != mb->n_messages)
@@ -780,7 +808,8 @@ run_imaplib (const char  *script,
 
 /* The store every scan starts from: N_TRACKED messages sent earlier. */
 static void
-make_template_store (const char *path)
+make_template_store (const char *path,
+                     const char *account)
 {
   g_autoptr(RsReplyStore) store = NULL;
   g_autoptr(GError) error = NULL;
@@ -796,8 +825,8 @@ make_template_store (const char *path)
       g_autofree char *id = g_strdup_printf ("tracked-%u@shop.example.com", k);
       g_autofree char *subject = g_strdup_printf ("Your quote #%u", k);
 
-      if (!rs_reply_store_record_intent (store, ACCOUNT, id, subject, recipients, NULL, now, &error) ||
-          !rs_reply_store_mark_sent (store, ACCOUNT, id, now, &error))
+      if (!rs_reply_store_record_intent (store, account, id, subject, recipients, NULL, now, &error) ||
+          !rs_reply_store_mark_sent (store, account, id, now, &error))
         g_error ("store: %s", error->message);
     }
 }
@@ -953,6 +982,242 @@ measure_latency (Mailbox    *mb,
   g_hash_table_unref (logout);
 }
 
+/* ------------------------------------------- the real worker (session) */
+
+/*
+ * Inside rs-session-run (a private keyring), with --cli: the accounts are
+ * added with `retailsphere-accounts add-imap`, (d) measures whole
+ * `retailsphere-accounts sync --once ID` processes and (c) runs RsWorker
+ * itself.
+ */
+
+typedef struct
+{
+  Mailbox      *mb;
+  RsTestServer *smtp;
+  char         *id;
+  char         *template_store;
+} Account;
+
+static char *
+add_account (const char *cli,
+             Mailbox    *mb,
+             RsTestServer *smtp)
+{
+  g_autofree char *imaps = g_strdup_printf ("%u", rs_test_server_get_port (mb->server, "imaps"));
+  g_autofree char *smtps = g_strdup_printf ("%u", rs_test_server_get_port (smtp, "smtps"));
+  g_autofree char *password = g_strdup_printf ("%s\n", rs_test_server_get_password (mb->server));
+  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = {
+    cli, "add-imap", "--json", "--email", rs_test_server_get_user (mb->server),
+    "--imap-host", rs_test_server_get_host (mb->server), "--imap-port", imaps,
+    "--smtp-host", rs_test_server_get_host (smtp), "--smtp-port", smtps,
+    "--ca-file", rs_test_server_get_ca_file (mb->server), "--password-stdin", NULL
+  };
+  JsonObject *object;
+
+  out = run_child (argv, password, NULL);
+  /* Its check was a Dovecot session too. */
+  check_new_sessions (mb);
+
+  if (!json_parser_load_from_data (parser, out, -1, &error) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    g_error ("add-imap: %s", out);
+  object = json_node_get_object (json_parser_get_root (parser));
+
+  return g_strdup (json_object_get_string_member (object, "id"));
+}
+
+static void
+install_store (const char *template_store,
+               const char *path)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
+  const char *suffixes[] = { "-wal", "-shm", "-journal" };
+  gsize len;
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *extra = g_strconcat (path, suffixes[i], NULL);
+
+      g_unlink (extra);
+    }
+  g_mkdir_with_parents (dir, 0700);
+  if (!g_file_get_contents (template_store, &contents, &len, NULL) ||
+      !g_file_set_contents (path, contents, len, NULL))
+    g_error ("bench: cannot install the store at %s", path);
+}
+
+static guint
+count_replies (const char *store_path,
+               const char *account)
+{
+  g_autoptr(RsReplyStore) store = rs_reply_store_open (store_path, NULL);
+  g_autoptr(GPtrArray) replies = NULL;
+
+  if (store == NULL)
+    return 0;
+  replies = rs_reply_store_list_replies (store, account, NULL);
+
+  return replies ? replies->len : 0;
+}
+
+/* `retailsphere-accounts sync --once ID` from a fresh store: its wall
+ * time and its peak RSS (wait4's ru_maxrss, the process's VmHWM). */
+static void
+run_sync_once (const char *cli,
+               Account    *account,
+               double     *wall,
+               double     *maxrss_kb,
+               guint      *n_replies)
+{
+  g_autofree char *store_path = rs_reply_store_default_path ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) logout = NULL;
+  const char *argv[] = { cli, "sync", "--once", account->id, NULL };
+  struct rusage usage;
+  GPid pid;
+  int status;
+  double start;
+
+  install_store (account->template_store, store_path);
+
+  start = now_s ();
+  if (!g_spawn_async (NULL, (char **) argv, NULL,
+                      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                      NULL, NULL, &pid, &error))
+    g_error ("%s: %s", cli, error->message);
+  if (wait4 (pid, &status, 0, &usage) != pid)
+    g_error ("wait4: %s", g_strerror (errno));
+  *wall = now_s () - start;
+  g_spawn_close_pid (pid);
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    g_error ("retailsphere-accounts sync --once failed (status %d)", status);
+  *maxrss_kb = usage.ru_maxrss;
+  *n_replies = count_replies (store_path, account->id);
+
+  logout = next_logout (account->mb->server, &account->mb->logouts_seen);
+  check_our_session (account->mb, logout);
+}
+
+typedef struct
+{
+  guint replies_changed;
+} WorkerSeen;
+
+static void
+replies_changed_cb (RsWorker *worker,
+                    gpointer  user_data)
+{
+  WorkerSeen *seen = user_data;
+
+  seen->replies_changed++;
+}
+
+static gboolean
+flag_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+iterate_for (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, flag_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* (c) with RsWorker itself: started on the account, watching (IDLE);
+ * a reply saved with `doveadm save`; timed until replies-changed, which
+ * the worker emits after the store commit. */
+static void
+measure_worker_latency (Account *account,
+                        guint    rounds,
+                        GArray  *latencies,
+                        guint   *n_recorded)
+{
+  g_autofree char *store_path = rs_reply_store_default_path ();
+  g_autofree char *conf = doveadm_conf (account->mb->server);
+  g_autoptr(RsAccountStore) accounts = rs_account_store_new (NULL);
+  g_autoptr(RsWorker) worker = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  WorkerSeen seen = { 0 };
+  RsAccount *acc;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+  guint base;
+
+  install_store (account->template_store, store_path);
+  if (!rs_account_store_load (accounts, &error))
+    g_error ("accounts: %s", error->message);
+  acc = rs_account_store_lookup (accounts, account->id);
+  if (acc == NULL)
+    g_error ("bench: account %s is missing", account->id);
+
+  worker = rs_worker_new (accounts, store_path);
+  rs_worker_set_watched_account (worker, account->id);
+  g_signal_connect (worker, "replies-changed", G_CALLBACK (replies_changed_cb), &seen);
+  rs_worker_start (worker);
+
+  /* The first pass (the whole INBOX), then the watch. */
+  timeout_id = g_timeout_add_seconds (60, flag_cb, &timed_out);
+  while (!timed_out && rs_account_get_state (acc) != RS_ACCOUNT_STATE_IDLE)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("bench: the worker never became idle: %s", rs_account_get_state_detail (acc));
+  g_source_remove (timeout_id);
+  iterate_for (500);
+  base = count_replies (store_path, account->id);
+
+  for (guint r = 0; r < rounds; r++)
+    {
+      g_autofree char *tracked_id = g_strdup_printf ("tracked-%u@shop.example.com", (r * 13 + 5) % N_TRACKED);
+      g_autofree char *message = NULL;
+      g_autoptr(GSubprocess) save = NULL;
+      g_autoptr(GBytes) input = NULL;
+      FillStats ignored = { 0 };
+      guint before = seen.replies_changed;
+      double start;
+
+      gsize len;
+
+      message = make_message (rand, account->mb->n_messages + 2000 + r, tracked_id, &ignored);
+      len = strlen (message);
+      input = g_bytes_new_take (g_steal_pointer (&message), len);
+
+      start = now_s ();
+      save = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                               G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                               "/usr/bin/doveadm", "-c", conf, "save", "-u",
+                               rs_test_server_get_user (account->mb->server), "-m", "INBOX", NULL);
+      if (save == NULL || !g_subprocess_communicate (save, input, NULL, NULL, NULL, &error))
+        g_error ("doveadm save: %s", error->message);
+
+      timed_out = FALSE;
+      timeout_id = g_timeout_add_seconds (10, flag_cb, &timed_out);
+      while (!timed_out && seen.replies_changed == before)
+        g_main_context_iteration (NULL, TRUE);
+      if (timed_out)
+        g_error ("bench: the worker did not record a delivered reply within 10 s");
+      g_source_remove (timeout_id);
+      add_value (latencies, now_s () - start);
+      iterate_for (300);
+    }
+
+  rs_worker_stop (worker);
+  *n_recorded = count_replies (store_path, account->id) - base;
+  check_new_sessions (account->mb);
+}
+
 /* --------------------------------------------------------------- main */
 
 static void
@@ -971,14 +1236,16 @@ print_row (const char *what,
 #define VERDICT(pass) ((pass) ? "PASS" : "MISS")
 
 static Mailbox
-start_mailbox (guint    n,
-               guint32  seed)
+start_mailbox (guint       n,
+               guint32     seed,
+               const char *user)
 {
+  RsTestDovecotOptions options = { .user = user };
   g_autoptr(GError) error = NULL;
   Mailbox mb = { 0 };
   double start = now_s ();
 
-  mb.server = rs_test_dovecot_start (NULL, &error);
+  mb.server = rs_test_dovecot_start (&options, &error);
   if (mb.server == NULL)
     g_error ("Dovecot: %s", error->message);
   mb.n_messages = n;
@@ -993,6 +1260,7 @@ start_mailbox (guint    n,
 static int
 bench_main (const char *self_exe,
             const char *script,
+            const char *cli,
             guint       n_big,
             guint       n_small,
             guint       runs,
@@ -1020,6 +1288,15 @@ bench_main (const char *self_exe,
   g_autoptr(GArray) ours_fetch = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) ours_commit = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) imaplib_cpu = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) imaplib_wall = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) sync_wall_big = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) sync_wall_small = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) sync_rss_big = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) sync_rss_small = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) worker_lat = g_array_new (FALSE, FALSE, sizeof (double));
+  gboolean session = cli != NULL && g_getenv ("RS_TEST_SESSION") != NULL;
+  Account big_account = { 0 }, small_account = { 0 };
+  guint sync_replies_big = 0, sync_replies_small = 0, worker_recorded = 0;
   GHashTable *r, *logout;
   Mailbox big, small;
   double cold_ours, doveadm_first, start_all = now_s ();
@@ -1041,11 +1318,11 @@ bench_main (const char *self_exe,
   if (work_dir == NULL)
     g_error ("%s", error->message);
   template_store = g_build_filename (work_dir, "template.sqlite", NULL);
-  make_template_store (template_store);
+  make_template_store (template_store, ACCOUNT);
 
   g_printerr ("Filling two INBOXes on two Dovecot servers…\n");
-  big = start_mailbox (n_big, 1);
-  small = start_mailbox (n_small, 2);
+  big = start_mailbox (n_big, 1, "test@example.test");
+  small = start_mailbox (n_small, 2, "small@example.test");
 
   /* Cold: the first scan after delivery, Dovecot indexes the maildir and
    * builds its cache.  Ours only (information, no target). */
@@ -1092,6 +1369,7 @@ bench_main (const char *self_exe,
               r = run_imaplib (script, &big, &logout);
               add_value (imaplib_t, pair_double (r, "elapsed"));
               add_value (imaplib_cpu, pair_double (r, "cpu"));
+              add_value (imaplib_wall, pair_double (r, "wall"));
               add_value (imaplib_out, pair_double (logout, "out"));
               add_value (imaplib_hdr, pair_double (logout, "hdr_bytes"));
               add_value (imaplib_rss, pair_double (r, "maxrss_kb"));
@@ -1107,9 +1385,46 @@ bench_main (const char *self_exe,
       g_hash_table_unref (logout);
     }
 
+  if (session)
+    {
+      Account *both[] = { &big_account, &small_account };
+      Mailbox *boxes[] = { &big, &small };
+
+      g_printerr ("retailsphere-accounts sync --once, %u rounds at %u and %u…\n", runs, n_big, n_small);
+      for (guint i = 0; i < 2; i++)
+        {
+          RsTestEximOptions exim_options = { .deliver_to = boxes[i]->server };
+
+          both[i]->mb = boxes[i];
+          both[i]->smtp = rs_test_exim_start (&exim_options, &error);
+          if (both[i]->smtp == NULL)
+            g_error ("Exim: %s", error->message);
+          both[i]->id = add_account (cli, boxes[i], both[i]->smtp);
+          both[i]->template_store = g_strdup_printf ("%s/template-%u.sqlite", work_dir, i);
+          make_template_store (both[i]->template_store, both[i]->id);
+        }
+
+      for (guint i = 0; i < runs; i++)
+        {
+          double wall, rss;
+
+          run_sync_once (cli, &big_account, &wall, &rss, &sync_replies_big);
+          add_value (sync_wall_big, wall);
+          add_value (sync_rss_big, rss);
+          run_sync_once (cli, &small_account, &wall, &rss, &sync_replies_small);
+          add_value (sync_wall_small, wall);
+          add_value (sync_rss_small, rss);
+        }
+    }
+
   g_printerr ("Delivery-to-recorded latency, %u deliveries…\n", rounds);
   measure_latency (&big, template_store, work_dir, rounds, latencies, deliveries, notices, after_notice,
                    &latency_recorded);
+  if (session)
+    {
+      g_printerr ("Delivery-to-recorded latency with RsWorker, %u deliveries…\n", rounds);
+      measure_worker_latency (&big_account, rounds, worker_lat, &worker_recorded);
+    }
 
   /* ---- the table ---- */
   g_print ("\nWorker benchmark — INBOX of %u messages (%.0f bytes of the 11 fields and %.1f KB per "
@@ -1126,15 +1441,41 @@ bench_main (const char *self_exe,
   g_snprintf (baseline, sizeof baseline, "%.3f s doveadm", median (doveadm_t));
   print_row ("(a) first scan, ours vs doveadm fetch", measured, baseline,
              median (ours_t) / median (doveadm_t), "none", "—");
+  if (session)
+    {
+      g_snprintf (measured, sizeof measured, "%.3f s", median (sync_wall_big));
+      g_snprintf (baseline, sizeof baseline, "%.3f s imaplib process", median (imaplib_wall));
+      print_row ("(a) `sync --once`, whole process", measured, baseline,
+                 median (sync_wall_big) / median (imaplib_wall), "≤ 1.00×",
+                 VERDICT (median (sync_wall_big) <= median (imaplib_wall)));
+    }
   g_snprintf (measured, sizeof measured, "%.1f MB", median (ours_out) / 1e6);
   g_snprintf (baseline, sizeof baseline, "%.1f MB imaplib", median (imaplib_out) / 1e6);
   print_row ("(b) bytes the server sent (out=)", measured, baseline,
              median (ours_out) / median (imaplib_out), "≤ 0.70×",
              VERDICT (median (ours_out) <= 0.7 * median (imaplib_out)));
-  g_snprintf (measured, sizeof measured, "%.3f s", median (latencies));
   g_snprintf (baseline, sizeof baseline, "%.3f s Dovecot's IDLE notice", median (notices));
-  print_row ("(c) delivery-to-recorded with IDLE", measured, baseline,
+  if (session)
+    {
+      g_snprintf (measured, sizeof measured, "%.3f s", median (worker_lat));
+      print_row ("(c) delivery-to-recorded, RsWorker (IDLE)", measured, baseline,
+                 median (worker_lat) / median (notices), "< 1 s", VERDICT (median (worker_lat) < 1.0));
+    }
+  g_snprintf (measured, sizeof measured, "%.3f s", median (latencies));
+  print_row (session ? "(c) the same, bare backend loop" : "(c) delivery-to-recorded, backend loop (IDLE)",
+             measured, baseline,
              median (latencies) / median (notices), "< 1 s", VERDICT (median (latencies) < 1.0));
+  g_snprintf (measured, sizeof measured, "%.1f MB", median (hwm_big) / 1024);
+  g_snprintf (baseline, sizeof baseline, "%.1f MB at %u", median (hwm_small) / 1024, n_small);
+  if (session)
+    {
+      g_snprintf (measured, sizeof measured, "%.1f MB", median (sync_rss_big) / 1024);
+      g_snprintf (baseline, sizeof baseline, "%.1f MB at %u", median (sync_rss_small) / 1024, n_small);
+      g_snprintf (what, sizeof what, "(d) peak RSS of `sync --once` at %u", n_big);
+      print_row (what, measured, baseline,
+                 median (sync_rss_big) / median (sync_rss_small), "≤ 1.20×",
+                 VERDICT (median (sync_rss_big) <= 1.2 * median (sync_rss_small)));
+    }
   g_snprintf (measured, sizeof measured, "%.1f MB", median (hwm_big) / 1024);
   g_snprintf (baseline, sizeof baseline, "%.1f MB at %u", median (hwm_small) / 1024, n_small);
   g_snprintf (what, sizeof what, "(d) peak memory (VmHWM) of a scan at %u", n_big);
@@ -1168,14 +1509,30 @@ bench_main (const char *self_exe,
            "(%.0f %% framing on imaplib's)\n",
            median (ours_hdr) / 1e6, median (imaplib_hdr) / 1e6,
            100.0 * (median (imaplib_out) - median (imaplib_hdr)) / median (imaplib_hdr));
-  g_print ("  (c) measured by the backend loop (RsImapBackend wait_for_changes with IDLE, then "
-           "fetch_replies, parse, match and rs_reply_store_commit_sync_batch) — rs-worker is not in "
-           "the tree yet; from the start of `doveadm save` until the commit returned; %u of %u "
-           "replies recorded; max %.3f s\n", latency_recorded, rounds, array_max (latencies));
+  g_print ("  (c) backend loop: RsImapBackend wait_for_changes with IDLE, then fetch_replies, "
+           "parse, match and rs_reply_store_commit_sync_batch, in the bench process%s; from the start of `doveadm save` until the commit returned; %u of %u "
+           "replies recorded; max %.3f s\n",
+           session ? "" : " (RsWorker and `sync --once` need the keyring: run through "
+                          "tests/harness/rs-session-run with --cli, as bench/worker/run does)",
+           latency_recorded, rounds, array_max (latencies));
   g_print ("      Dovecot's IDLE notice came %.3f s after `doveadm save` started (doveadm save "
            "itself: %.3f s; Dovecot waits 0.5 s to coalesce changes before it notifies); ours from "
            "the notice to the commit: %.3f s (max %.3f s)\n",
            median (notices), median (deliveries), median (after_notice), array_max (after_notice));
+  if (session)
+    {
+      g_print ("  (a) `retailsphere-accounts sync --once ID` (process start to exit; keyring, store, "
+               "IMAP scan, no Retailsphere sign-in): %.3f s at %u, %.3f s at %u; %u and %u replies "
+               "recorded; the imaplib script as a process: %.3f s\n",
+               median (sync_wall_big), n_big, median (sync_wall_small), n_small,
+               sync_replies_big, sync_replies_small, median (imaplib_wall));
+      g_print ("  (c) RsWorker: started on the account, first pass, then watching with IDLE; from the "
+               "start of `doveadm save` until RsWorker::replies-changed on the owner thread; "
+               "%u of %u recorded; max %.3f s\n",
+               worker_recorded, rounds, array_max (worker_lat));
+      g_print ("  (d) peak RSS (wait4 ru_maxrss) of `sync --once`: %.1f MB at %u, %.1f MB at %u\n",
+               median (sync_rss_small) / 1024, n_small, median (sync_rss_big) / 1024, n_big);
+    }
   g_print ("  (d) VmHWM of scan processes: %.1f MB at %u, %.1f MB at %u (max %.1f MB); "
            "the imaplib script's max RSS at %u: %.1f MB\n",
            median (hwm_small) / 1024, n_small, median (hwm_big) / 1024, n_big,
@@ -1190,6 +1547,12 @@ bench_main (const char *self_exe,
            "of header data.\n");
   g_print ("  Whole bench: %.0f s\n", now_s () - start_all);
 
+  g_clear_pointer (&big_account.smtp, rs_test_server_free);
+  g_clear_pointer (&small_account.smtp, rs_test_server_free);
+  g_free (big_account.id);
+  g_free (small_account.id);
+  g_free (big_account.template_store);
+  g_free (small_account.template_store);
   rs_test_server_free (big.server);
   rs_test_server_free (small.server);
   {
@@ -1210,6 +1573,7 @@ main (int    argc,
   g_autofree char *self_exe = NULL;
   guint n_big = 50000, n_small = 5000, runs = 3, rounds = 10;
   const char *script = NULL;
+  const char *cli = NULL;
 
   setlocale (LC_ALL, "");
 
@@ -1220,6 +1584,8 @@ main (int    argc,
     {
       if (g_str_equal (argv[i], "--python") && i + 1 < argc)
         script = argv[++i];
+      else if (g_str_equal (argv[i], "--cli") && i + 1 < argc)
+        cli = argv[++i];
       else if (g_str_equal (argv[i], "--messages") && i + 1 < argc)
         n_big = atoi (argv[++i]);
       else if (g_str_equal (argv[i], "--small") && i + 1 < argc)
@@ -1244,5 +1610,5 @@ main (int    argc,
 
   self_exe = g_file_read_link ("/proc/self/exe", NULL);
 
-  return bench_main (self_exe, script, n_big, n_small, runs, rounds);
+  return bench_main (self_exe, script, cli, n_big, n_small, runs, rounds);
 }

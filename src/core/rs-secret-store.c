@@ -249,6 +249,24 @@ store_cb (GObject      *object,
   g_task_return_boolean (task, TRUE);
 }
 
+/* Saves @secret under @account_id, @kind and @generation, replacing the
+ * one saved under the same three.  @task: (transfer full) */
+static void
+store_secret (GTask      *task,
+              const char *account_id,
+              const char *kind,
+              int         generation,
+              const char *label,
+              const char *secret)
+{
+  secret_password_store (rs_secret_schema_get (), SECRET_COLLECTION_DEFAULT,
+                         label, secret, g_task_get_cancellable (task), store_cb, task,
+                         "account-id", account_id,
+                         "kind", kind,
+                         "generation", generation,
+                         NULL);
+}
+
 /**
  * rs_secret_store_save_password_async:
  *
@@ -262,7 +280,7 @@ rs_secret_store_save_password_async (RsAccount           *account,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
   g_autofree char *label = NULL;
 
   g_return_if_fail (RS_IS_ACCOUNT (account));
@@ -272,12 +290,8 @@ rs_secret_store_save_password_async (RsAccount           *account,
   g_task_set_source_tag (task, rs_secret_store_save_password_async);
 
   label = password_label (account);
-  secret_password_store (rs_secret_schema_get (), SECRET_COLLECTION_DEFAULT,
-                         label, password, cancellable, store_cb, g_steal_pointer (&task),
-                         "account-id", rs_account_get_id (account),
-                         "kind", KIND_PASSWORD,
-                         "generation", (int)rs_account_get_credentials_generation (account),
-                         NULL);
+  store_secret (task, rs_account_get_id (account), KIND_PASSWORD,
+                (int)rs_account_get_credentials_generation (account), label, password);
 }
 
 gboolean
@@ -295,10 +309,11 @@ lookup_cb (GObject      *object,
            gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  gboolean required = GPOINTER_TO_INT (g_task_get_task_data (task));
   g_autoptr(GError) error = NULL;
-  char *password;
+  char *secret;
 
-  password = secret_password_lookup_finish (result, &error);
+  secret = secret_password_lookup_finish (result, &error);
   if (error != NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -310,7 +325,7 @@ lookup_cb (GObject      *object,
       return;
     }
 
-  if (password == NULL)
+  if (secret == NULL && required)
     {
       g_task_return_new_error (task, RS_ERROR, RS_ERROR_AUTHENTICATION,
                                "%s", _("The password for this account is no longer in the keyring. "
@@ -318,7 +333,26 @@ lookup_cb (GObject      *object,
       return;
     }
 
-  g_task_return_pointer (task, password, (GDestroyNotify)secret_password_free);
+  g_task_return_pointer (task, secret, (GDestroyNotify)secret_password_free);
+}
+
+/* Looks up the secret saved under @account_id, @kind and @generation.
+ * When @required, finding none is %RS_ERROR_AUTHENTICATION; otherwise it
+ * is %NULL without an error.  @task: (transfer full) */
+static void
+lookup_secret (GTask      *task,
+               const char *account_id,
+               const char *kind,
+               int         generation,
+               gboolean    required)
+{
+  g_task_set_task_data (task, GINT_TO_POINTER (required), NULL);
+  secret_password_lookup (rs_secret_schema_get (), g_task_get_cancellable (task),
+                          lookup_cb, task,
+                          "account-id", account_id,
+                          "kind", kind,
+                          "generation", generation,
+                          NULL);
 }
 
 void
@@ -327,19 +361,15 @@ rs_secret_store_lookup_password_async (RsAccount           *account,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
 
   g_return_if_fail (RS_IS_ACCOUNT (account));
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, rs_secret_store_lookup_password_async);
 
-  secret_password_lookup (rs_secret_schema_get (), cancellable,
-                          lookup_cb, g_steal_pointer (&task),
-                          "account-id", rs_account_get_id (account),
-                          "kind", KIND_PASSWORD,
-                          "generation", (int)rs_account_get_credentials_generation (account),
-                          NULL);
+  lookup_secret (task, rs_account_get_id (account), KIND_PASSWORD,
+                 (int)rs_account_get_credentials_generation (account), TRUE);
 }
 
 /**
@@ -423,20 +453,15 @@ rs_secret_store_save_api_token_async (const char          *token,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
 
   g_return_if_fail (token != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, rs_secret_store_save_api_token_async);
 
-  secret_password_store (rs_secret_schema_get (), SECRET_COLLECTION_DEFAULT,
-                         _("Retailsphere: sign-in token"), token,
-                         cancellable, store_cb, g_steal_pointer (&task),
-                         "account-id", RS_SECRET_RETAILSPHERE_ID,
-                         "kind", KIND_API_TOKEN,
-                         "generation", 0,
-                         NULL);
+  store_secret (task, RS_SECRET_RETAILSPHERE_ID, KIND_API_TOKEN, 0,
+                _("Retailsphere: sign-in token"), token);
 }
 
 gboolean
@@ -448,47 +473,18 @@ rs_secret_store_save_api_token_finish (GAsyncResult  *result,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static void
-lookup_token_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  char *token;
-
-  token = secret_password_lookup_finish (result, &error);
-  if (error != NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else if (g_error_matches (error, SECRET_ERROR, SECRET_ERROR_IS_LOCKED))
-        g_task_return_error (task, locked_error (error));
-      else
-        g_task_return_error (task, unreachable_error (error));
-      return;
-    }
-
-  /* No token is not an error: the user has not signed in. */
-  g_task_return_pointer (task, token, (GDestroyNotify)secret_password_free);
-}
-
 void
 rs_secret_store_lookup_api_token_async (GCancellable        *cancellable,
                                         GAsyncReadyCallback  callback,
                                         gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, rs_secret_store_lookup_api_token_async);
 
-  secret_password_lookup (rs_secret_schema_get (), cancellable,
-                          lookup_token_cb, g_steal_pointer (&task),
-                          "account-id", RS_SECRET_RETAILSPHERE_ID,
-                          "kind", KIND_API_TOKEN,
-                          "generation", 0,
-                          NULL);
+  /* No token is not an error: the user has not signed in. */
+  lookup_secret (task, RS_SECRET_RETAILSPHERE_ID, KIND_API_TOKEN, 0, FALSE);
 }
 
 /**

@@ -7,14 +7,12 @@
 
 #include "rs-error.h"
 #include "rs-reporter.h"
+#include "rs-test-reporting-server.h"
 
-/* The reporter against a LOCAL Retailsphere server.  This server is a
- * fake, allowed here because Retailsphere's real API cannot be had on
- * this machine: it implements docs/REPORTING-API.md and nothing more —
- * bearer token, atomic batches, idempotency keys stored once, 200 with
- * accepted/duplicates, 400 for a malformed event, 413 above a batch
- * size, 429 with Retry-After, 401 for a wrong token, and the outbox.
- * It listens on 127.0.0.1 only. */
+/* The reporter against a LOCAL Retailsphere server: the harness's
+ * rs-test-reporting-server, a fake allowed because Retailsphere's real API
+ * cannot be had on this machine.  It implements docs/REPORTING-API.md and
+ * nothing more, and listens on 127.0.0.1 only. */
 
 #define TOKEN "test-token-5e2b9d"
 #define ACCOUNT_ID "acct-1"
@@ -22,267 +20,21 @@
 
 typedef struct
 {
-  SoupServer *server;
-  char       *url;
-  GHashTable *stored;         /* key → event JSON */
-  guint       requests;
-  guint       max_events;     /* 413 above this many */
-  guint       busy_left;      /* 429 this many times */
-  char       *busy_retry_after;
-  char       *bad_key;        /* 400 when a batch holds it */
-  GPtrArray  *marked_sent;    /* "id message_id" */
-} Server;
-
-static const char *event_members[] = {
-  "idempotency_key", "account", "tracked_message_id", "message_id", "from", "date", "subject",
-};
+  RsTestReportingServer *server;
+} Fixture;
 
 static void
-respond_json (SoupServerMessage *msg,
-              guint              status,
-              JsonNode          *node)
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
 {
-  g_autofree char *text = json_to_string (node, FALSE);
-
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, text, strlen (text));
+  f->server = rs_test_reporting_server_new (TOKEN);
 }
 
 static void
-respond_error (SoupServerMessage *msg,
-               guint              status,
-               const char        *text)
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "error");
-  json_builder_add_string_value (builder, text);
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
-  respond_json (msg, status, node);
-}
-
-static gboolean
-authorized (SoupServerMessage *msg)
-{
-  const char *value = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
-
-  return g_strcmp0 (value, "Bearer " TOKEN) == 0;
-}
-
-static void
-events_cb (SoupServer        *soup_server,
-           SoupServerMessage *msg,
-           const char        *path,
-           GHashTable        *query,
-           gpointer           user_data)
-{
-  Server *server = user_data;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) reply = NULL;
-  g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
-  JsonArray *events;
-  JsonNode *root;
-
-  server->requests++;
-
-  if (!g_str_equal (soup_server_message_get_method (msg), "POST"))
-    {
-      respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST only");
-      return;
-    }
-
-  if (!authorized (msg))
-    {
-      respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "This token was revoked");
-      return;
-    }
-
-  if (server->busy_left > 0)
-    {
-      server->busy_left--;
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Retry-After", server->busy_retry_after);
-      respond_error (msg, 429, "Slow down");
-      return;
-    }
-
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser)) ||
-      !json_object_has_member (json_node_get_object (root), "events"))
-    {
-      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "Not a batch");
-      return;
-    }
-
-  events = json_object_get_array_member (json_node_get_object (root), "events");
-  if (json_array_get_length (events) > server->max_events)
-    {
-      respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "Too many events");
-      return;
-    }
-
-  /* Validate the whole batch first: it is stored whole or not at all. */
-  for (guint i = 0; i < json_array_get_length (events); i++)
-    {
-      JsonObject *event = json_array_get_object_element (events, i);
-      const char *key = json_object_get_string_member_with_default (event, "idempotency_key", NULL);
-
-      /* Exactly the documented fields: nothing else leaves the machine. */
-      if (json_object_get_size (event) != G_N_ELEMENTS (event_members) || key == NULL ||
-          g_strcmp0 (key, server->bad_key) == 0)
-        {
-          respond_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed event");
-          return;
-        }
-      for (guint j = 0; j < G_N_ELEMENTS (event_members); j++)
-        {
-          if (!json_object_has_member (event, event_members[j]))
-            {
-              respond_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed event");
-              return;
-            }
-        }
-    }
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "accepted");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < json_array_get_length (events); i++)
-    {
-      JsonNode *event = json_array_get_element (events, i);
-      const char *key = json_object_get_string_member (json_node_get_object (event), "idempotency_key");
-
-      if (!g_hash_table_contains (server->stored, key))
-        {
-          g_hash_table_insert (server->stored, g_strdup (key), json_to_string (event, FALSE));
-          json_builder_add_string_value (builder, key);
-        }
-      else
-        g_ptr_array_add (fresh, (gpointer) key);
-    }
-  json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "duplicates");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < fresh->len; i++)
-    json_builder_add_string_value (builder, g_ptr_array_index (fresh, i));
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-
-  reply = json_builder_get_root (builder);
-  respond_json (msg, SOUP_STATUS_OK, reply);
-}
-
-static void
-outbox_cb (SoupServer        *soup_server,
-           SoupServerMessage *msg,
-           const char        *path,
-           GHashTable        *query,
-           gpointer           user_data)
-{
-  Server *server = user_data;
-
-  server->requests++;
-
-  if (!authorized (msg))
-    {
-      respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "This token was revoked");
-      return;
-    }
-
-  if (g_str_equal (path, "/api/v1/outbox") && g_str_equal (soup_server_message_get_method (msg), "GET"))
-    {
-      const char *raw = "From: shop@example.com\r\nTo: c@example.org\r\nSubject: Quote\r\n\r\nHello\r\n";
-      g_autofree char *encoded = g_base64_encode ((const guchar *) raw, strlen (raw));
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) node = NULL;
-      const char *account = query ? g_hash_table_lookup (query, "account") : NULL;
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "messages");
-      json_builder_begin_array (builder);
-      if (g_strcmp0 (account, ACCOUNT_ADDRESS) == 0)
-        {
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "id");
-          json_builder_add_string_value (builder, "ob 1/2");
-          json_builder_set_member_name (builder, "account");
-          json_builder_add_string_value (builder, account);
-          json_builder_set_member_name (builder, "raw");
-          json_builder_add_string_value (builder, encoded);
-          json_builder_end_object (builder);
-        }
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
-      node = json_builder_get_root (builder);
-      respond_json (msg, SOUP_STATUS_OK, node);
-      return;
-    }
-
-  if (g_str_has_suffix (path, "/sent") && g_str_equal (soup_server_message_get_method (msg), "POST"))
-    {
-      g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-      g_autoptr(JsonParser) parser = json_parser_new ();
-      JsonNode *root;
-
-      if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL) ||
-          !JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser)))
-        {
-          respond_error (msg, SOUP_STATUS_BAD_REQUEST, "Not JSON");
-          return;
-        }
-
-      g_ptr_array_add (server->marked_sent,
-                       g_strdup_printf ("%s %s", path,
-                                        json_object_get_string_member (json_node_get_object (root), "message_id")));
-      soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
-      return;
-    }
-
-  respond_error (msg, SOUP_STATUS_NOT_FOUND, "No such thing");
-}
-
-static void
-server_set_up (Server        *server,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-  GSList *uris;
-  g_autofree char *uri = NULL;
-
-  server->server = soup_server_new (NULL, NULL);
-  server->stored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  server->marked_sent = g_ptr_array_new_with_free_func (g_free);
-  server->max_events = 1000;
-  server->busy_retry_after = g_strdup ("7");
-  soup_server_add_handler (server->server, "/api/v1/reply-events", events_cb, server, NULL);
-  soup_server_add_handler (server->server, "/api/v1/outbox", outbox_cb, server, NULL);
-
-  soup_server_listen_local (server->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-
-  uris = soup_server_get_uris (server->server);
-  uri = g_uri_to_string (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  server->url = g_strdup (uri);
-}
-
-static void
-server_tear_down (Server        *server,
-                  gconstpointer  data)
-{
-  soup_server_disconnect (server->server);
-  g_clear_object (&server->server);
-  g_clear_pointer (&server->stored, g_hash_table_unref);
-  g_clear_pointer (&server->marked_sent, g_ptr_array_unref);
-  g_free (server->busy_retry_after);
-  g_free (server->bad_key);
-  g_free (server->url);
+  g_clear_pointer (&f->server, rs_test_reporting_server_free);
 }
 
 static GPtrArray *
@@ -306,8 +58,8 @@ make_replies (guint n)
 }
 
 static RsReporter *
-make_reporter (Server     *server,
-               const char *token)
+make_reporter (RsTestReportingServer *server,
+               const char            *token)
 {
   g_autoptr(GError) error = NULL;
   RsReporter *reporter = rs_reporter_new (server->url, token, &error);
@@ -352,10 +104,10 @@ send_batch (RsReporter *reporter,
 }
 
 static void
-test_accepted (Server        *server,
+test_accepted (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, TOKEN);
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, TOKEN);
   g_autoptr(GPtrArray) replies = make_replies (3);
   g_autoptr(RsReportResult) report = send_batch (reporter, replies);
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -369,11 +121,11 @@ test_accepted (Server        *server,
   g_assert_cmpuint (g_strv_length (report->pending), ==, 0);
   g_assert_true (g_strv_contains ((const char * const *) report->accepted, first->idempotency_key));
   g_assert_no_error (report->error);
-  g_assert_cmpuint (server->requests, ==, 1);
-  g_assert_cmpuint (g_hash_table_size (server->stored), ==, 3);
+  g_assert_cmpuint (f->server->n_requests, ==, 1);
+  g_assert_cmpuint (g_hash_table_size (f->server->stored), ==, 3);
 
   /* What the server holds is exactly what the Activity view shows. */
-  stored = g_hash_table_lookup (server->stored, first->idempotency_key);
+  stored = g_hash_table_lookup (f->server->stored, first->idempotency_key);
   g_assert_true (json_parser_load_from_data (parser, stored, -1, NULL));
   event = json_node_get_object (json_parser_get_root (parser));
   g_assert_cmpstr (json_object_get_string_member (event, "account"), ==, ACCOUNT_ADDRESS);
@@ -385,10 +137,10 @@ test_accepted (Server        *server,
 }
 
 static void
-test_duplicates (Server        *server,
+test_duplicates (Fixture       *f,
                  gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, TOKEN);
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, TOKEN);
   g_autoptr(GPtrArray) replies = make_replies (3);
   g_autoptr(RsReportResult) first = send_batch (reporter, replies);
   g_autoptr(RsReportResult) again = NULL;
@@ -398,19 +150,19 @@ test_duplicates (Server        *server,
   g_assert_cmpint (again->status, ==, RS_REPORT_OK);
   g_assert_cmpuint (g_strv_length (again->accepted), ==, 3);
   g_assert_cmpuint (g_strv_length (again->duplicates), ==, 3);
-  g_assert_cmpuint (g_hash_table_size (server->stored), ==, 3);
+  g_assert_cmpuint (g_hash_table_size (f->server->stored), ==, 3);
 }
 
 static void
-test_retry_after (Server        *server,
+test_retry_after (Fixture       *f,
                   gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, TOKEN);
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, TOKEN);
   g_autoptr(GPtrArray) replies = make_replies (3);
   g_autoptr(RsReportResult) busy = NULL;
   g_autoptr(RsReportResult) later = NULL;
 
-  server->busy_left = 1;
+  f->server->busy_left = 1;
   busy = send_batch (reporter, replies);
   g_assert_cmpint (busy->status, ==, RS_REPORT_RETRY);
   g_assert_cmpint (busy->retry_after, ==, 7);
@@ -419,7 +171,7 @@ test_retry_after (Server        *server,
   g_assert_cmpuint (g_strv_length (busy->accepted), ==, 0);
   g_assert_error (busy->error, RS_ERROR, RS_ERROR_NETWORK);
   g_assert_cmpstr (rs_error_get_server_text (busy->error), ==, "Slow down");
-  g_assert_cmpuint (g_hash_table_size (server->stored), ==, 0);
+  g_assert_cmpuint (g_hash_table_size (f->server->stored), ==, 0);
 
   /* The worker waits at least that long, whatever the jitter draws. */
   for (guint attempt = 0; attempt < 4; attempt++)
@@ -427,23 +179,23 @@ test_retry_after (Server        *server,
 
   later = send_batch (reporter, replies);
   g_assert_cmpint (later->status, ==, RS_REPORT_OK);
-  g_assert_cmpuint (g_hash_table_size (server->stored), ==, 3);
+  g_assert_cmpuint (g_hash_table_size (f->server->stored), ==, 3);
 }
 
 static void
-test_retry_after_date (Server        *server,
+test_retry_after_date (Fixture       *f,
                        gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, TOKEN);
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, TOKEN);
   g_autoptr(GPtrArray) replies = make_replies (1);
   g_autoptr(GDateTime) in_two_minutes = NULL;
   g_autoptr(RsReportResult) busy = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
 
   in_two_minutes = g_date_time_add_seconds (now, 120);
-  g_free (server->busy_retry_after);
-  server->busy_retry_after = soup_date_time_to_string (in_two_minutes, SOUP_DATE_HTTP);
-  server->busy_left = 1;
+  g_free (f->server->busy_retry_after);
+  f->server->busy_retry_after = soup_date_time_to_string (in_two_minutes, SOUP_DATE_HTTP);
+  f->server->busy_left = 1;
 
   busy = send_batch (reporter, replies);
   g_assert_cmpint (busy->status, ==, RS_REPORT_RETRY);
@@ -452,10 +204,10 @@ test_retry_after_date (Server        *server,
 }
 
 static void
-test_unauthorized (Server        *server,
+test_unauthorized (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, "revoked-token-77");
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, "revoked-token-77");
   g_autoptr(GPtrArray) replies = make_replies (250);
   g_autoptr(RsReportResult) report = send_batch (reporter, replies);
 
@@ -464,39 +216,39 @@ test_unauthorized (Server        *server,
   g_assert_cmpstr (rs_error_get_server_text (report->error), ==, "This token was revoked");
   g_assert_null (strstr (report->error->message, "revoked-token-77"));
   /* It stops at the first refusal and keeps everything queued. */
-  g_assert_cmpuint (server->requests, ==, 1);
+  g_assert_cmpuint (f->server->n_requests, ==, 1);
   g_assert_cmpuint (g_strv_length (report->pending), ==, 250);
   g_assert_cmpuint (g_strv_length (report->accepted), ==, 0);
 }
 
 static void
-test_too_large (Server        *server,
+test_too_large (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, TOKEN);
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, TOKEN);
   g_autoptr(GPtrArray) replies = make_replies (5);
   g_autoptr(RsReportResult) report = NULL;
 
-  server->max_events = 2;
+  f->server->max_events = 2;
   report = send_batch (reporter, replies);
 
   g_assert_cmpint (report->status, ==, RS_REPORT_OK);
   g_assert_cmpuint (g_strv_length (report->accepted), ==, 5);
-  g_assert_cmpuint (g_hash_table_size (server->stored), ==, 5);
+  g_assert_cmpuint (g_hash_table_size (f->server->stored), ==, 5);
   /* 5 → 413; 3 → 413; 2, 1 accepted; 2 accepted. */
-  g_assert_cmpuint (server->requests, ==, 5);
+  g_assert_cmpuint (f->server->n_requests, ==, 5);
 }
 
 static void
-test_rejected_event (Server        *server,
+test_rejected_event (Fixture       *f,
                      gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, TOKEN);
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, TOKEN);
   g_autoptr(GPtrArray) replies = make_replies (4);
   g_autoptr(RsReportResult) report = NULL;
   const char *bad = ((RsReply *) g_ptr_array_index (replies, 2))->idempotency_key;
 
-  server->bad_key = g_strdup (bad);
+  f->server->bad_key = g_strdup (bad);
   report = send_batch (reporter, replies);
 
   g_assert_cmpint (report->status, ==, RS_REPORT_REJECTED);
@@ -504,23 +256,23 @@ test_rejected_event (Server        *server,
   g_assert_cmpuint (g_strv_length (report->rejected), ==, 1);
   g_assert_cmpstr (report->rejected[0], ==, bad);
   g_assert_error (report->error, RS_ERROR, RS_ERROR_PROTOCOL);
-  g_assert_cmpuint (g_hash_table_size (server->stored), ==, 3);
+  g_assert_cmpuint (g_hash_table_size (f->server->stored), ==, 3);
 }
 
 static void
-test_batches_of_100 (Server        *server,
+test_batches_of_100 (Fixture       *f,
                      gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, TOKEN);
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, TOKEN);
   g_autoptr(GPtrArray) replies = make_replies (250);
   g_autoptr(RsReportResult) report = NULL;
 
-  server->max_events = RS_REPORTER_MAX_BATCH;
+  f->server->max_events = RS_REPORTER_MAX_BATCH;
   report = send_batch (reporter, replies);
 
   g_assert_cmpint (report->status, ==, RS_REPORT_OK);
-  g_assert_cmpuint (server->requests, ==, 3);
-  g_assert_cmpuint (g_hash_table_size (server->stored), ==, 250);
+  g_assert_cmpuint (f->server->n_requests, ==, 3);
+  g_assert_cmpuint (g_hash_table_size (f->server->stored), ==, 250);
 }
 
 static void
@@ -555,10 +307,10 @@ test_unreachable (void)
 }
 
 static void
-test_outbox (Server        *server,
+test_outbox (Fixture       *f,
              gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, TOKEN);
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, TOKEN);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GAsyncResult) marked = NULL;
   g_autoptr(GPtrArray) items = NULL;
@@ -567,6 +319,8 @@ test_outbox (Server        *server,
   gsize size;
   const char *raw;
 
+  rs_test_reporting_server_add_outbox (f->server, "ob 1/2", ACCOUNT_ADDRESS,
+                                       "From: shop@example.com\r\nTo: c@example.org\r\nSubject: Quote\r\n\r\nHello\r\n");
   rs_reporter_fetch_outbox_async (reporter, ACCOUNT_ID, NULL, result_cb, &result);
   items = rs_reporter_fetch_outbox_finish (reporter, wait_result (&result), &error);
   g_assert_no_error (error);
@@ -580,15 +334,15 @@ test_outbox (Server        *server,
   rs_reporter_mark_outbox_sent_async (reporter, item->id, "rs.1@example.com", NULL, result_cb, &marked);
   g_assert_true (rs_reporter_mark_outbox_sent_finish (reporter, wait_result (&marked), &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (server->marked_sent->len, ==, 1);
-  g_assert_cmpstr (g_ptr_array_index (server->marked_sent, 0), ==, "/api/v1/outbox/ob 1/2/sent rs.1@example.com");
+  g_assert_cmpuint (f->server->marked_sent->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (f->server->marked_sent, 0), ==, "ob 1/2 rs.1@example.com");
 }
 
 static void
-test_outbox_unauthorized (Server        *server,
+test_outbox_unauthorized (Fixture       *f,
                           gconstpointer  data)
 {
-  g_autoptr(RsReporter) reporter = make_reporter (server, "wrong");
+  g_autoptr(RsReporter) reporter = make_reporter (f->server, "wrong");
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GError) error = NULL;
@@ -671,7 +425,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add (path, Server, NULL, server_set_up, func, server_tear_down)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/reporter/accepted", test_accepted);
   ADD ("/reporter/duplicates-idempotent", test_duplicates);
   ADD ("/reporter/retry-after", test_retry_after);

@@ -8,10 +8,10 @@
 #include <signal.h>
 #include <string.h>
 
-#include "reporting-server.h"
 #include "rs-account-store.h"
 #include "rs-reply-store.h"
 #include "rs-secret-store.h"
+#include "rs-test-reporting-server.h"
 #include "rs-test-server.h"
 #include "rs-worker.h"
 
@@ -28,15 +28,15 @@
 
 typedef struct
 {
-  char            *home;        /* XDG_CONFIG_HOME and XDG_DATA_HOME live here */
-  RsTestServer    *imap;
-  RsTestServer    *smtp;
-  ReportingServer *reporting;
-  char            *account_id;
-  const char      *address;
-  char            *out;
-  char            *err;
-  int              status;
+  char                  *home;        /* XDG_CONFIG_HOME and XDG_DATA_HOME live here */
+  RsTestServer          *imap;
+  RsTestServer          *smtp;
+  RsTestReportingServer *reporting;
+  char                  *account_id;
+  const char            *address;
+  char                  *out;
+  char                  *err;
+  int                    status;
 } Fixture;
 
 /* ------------------------------------------------------------ helpers */
@@ -301,7 +301,7 @@ sign_in_to_reporting (Fixture *f)
   g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
 
-  f->reporting = reporting_server_new (TOKEN);
+  f->reporting = rs_test_reporting_server_new (TOKEN);
   g_mkdir_with_parents (dir, 0700);
   text = g_strdup_printf ("[com/retailsphere/Settings]\nretailsphere-server='%s'\n", f->reporting->url);
   g_file_set_contents (file, text, -1, &error);
@@ -356,7 +356,7 @@ fixture_tear_down (Fixture       *f,
     cli (f, NULL, "remove", f->account_id, NULL);
   if (f->imap != NULL)
     save_token (NULL);
-  g_clear_pointer (&f->reporting, reporting_server_free);
+  g_clear_pointer (&f->reporting, rs_test_reporting_server_free);
   g_clear_pointer (&f->smtp, rs_test_server_free);
   g_clear_pointer (&f->imap, rs_test_server_free);
   g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL);
@@ -594,7 +594,7 @@ test_outbox (Fixture       *f,
     return;
 
   sign_in_to_reporting (f);
-  reporting_server_add_outbox (f->reporting, "ob_1", f->address,
+  rs_test_reporting_server_add_outbox (f->reporting, "ob_1", f->address,
                                "From: shop@example.test\r\nTo: test@example.test\r\n"
                                "Message-ID: <theirs@retailsphere.example>\r\nSubject: Quote\r\n\r\nHello\r\n");
   cli (f, NULL, "sync", "--once", NULL);

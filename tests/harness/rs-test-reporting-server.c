@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "reporting-server"
+#define G_LOG_DOMAIN "rs-test-reporting-server"
 
 #include "config.h"
 
 #include <string.h>
 
-#include "reporting-server.h"
+#include "rs-test-reporting-server.h"
 
-/* See reporting-server.h: this follows docs/REPORTING-API.md. */
+/* A fake, allowed because Retailsphere's real API cannot be had here: see
+ * rs-test-reporting-server.h.  It follows docs/REPORTING-API.md. */
 
 typedef struct
 {
@@ -15,6 +16,11 @@ typedef struct
   char *account;
   char *raw;
 } OutboxItem;
+
+/* Exactly the documented fields: nothing else may leave the machine. */
+static const char *event_members[] = {
+  "idempotency_key", "account", "tracked_message_id", "message_id", "from", "date", "subject",
+};
 
 static void
 outbox_item_free (OutboxItem *item)
@@ -53,13 +59,30 @@ respond_error (SoupServerMessage *msg,
 }
 
 static gboolean
-authorized (ReportingServer   *server,
-            SoupServerMessage *msg)
+authorized (RsTestReportingServer *server,
+            SoupServerMessage     *msg)
 {
   const char *value = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
   g_autofree char *expected = g_strdup_printf ("Bearer %s", server->token);
 
   return g_strcmp0 (value, expected) == 0;
+}
+
+static gboolean
+event_well_formed (JsonObject *event)
+{
+  if (json_object_get_size (event) != G_N_ELEMENTS (event_members) ||
+      json_object_get_string_member_with_default (event, "idempotency_key", NULL) == NULL ||
+      json_object_get_string_member_with_default (event, "message_id", NULL) == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (event_members); i++)
+    {
+      if (!json_object_has_member (event, event_members[i]))
+        return FALSE;
+    }
+
+  return TRUE;
 }
 
 static void
@@ -69,7 +92,7 @@ events_cb (SoupServer        *soup_server,
            GHashTable        *query,
            gpointer           user_data)
 {
-  ReportingServer *server = user_data;
+  RsTestReportingServer *server = user_data;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -77,6 +100,8 @@ events_cb (SoupServer        *soup_server,
   g_autoptr(GPtrArray) known = g_ptr_array_new ();
   JsonArray *events;
   JsonNode *root;
+
+  server->n_requests++;
 
   if (!g_str_equal (soup_server_message_get_method (msg), "POST"))
     {
@@ -91,6 +116,17 @@ events_cb (SoupServer        *soup_server,
     }
 
   server->n_posts++;
+
+  if (server->busy_left > 0)
+    {
+      server->busy_left--;
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Retry-After", server->busy_retry_after);
+      /* 429 Too Many Requests: libsoup 3.2 has no name for it. */
+      respond_error (msg, 429, "Slow down");
+      return;
+    }
+
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL) ||
       !JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser)) ||
@@ -101,12 +137,19 @@ events_cb (SoupServer        *soup_server,
     }
 
   events = json_object_get_array_member (json_node_get_object (root), "events");
+  if (json_array_get_length (events) > server->max_events)
+    {
+      respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "Too many events");
+      return;
+    }
+
+  /* Validate the whole batch first: it is stored whole or not at all. */
   for (guint i = 0; i < json_array_get_length (events); i++)
     {
       JsonObject *event = json_array_get_object_element (events, i);
+      const char *key = json_object_get_string_member_with_default (event, "idempotency_key", NULL);
 
-      if (json_object_get_string_member_with_default (event, "idempotency_key", NULL) == NULL ||
-          json_object_get_string_member_with_default (event, "message_id", NULL) == NULL)
+      if (!event_well_formed (event) || g_strcmp0 (key, server->bad_key) == 0)
         {
           respond_error (msg, SOUP_STATUS_BAD_REQUEST, "Malformed event");
           return;
@@ -154,7 +197,9 @@ outbox_cb (SoupServer        *soup_server,
            GHashTable        *query,
            gpointer           user_data)
 {
-  ReportingServer *server = user_data;
+  RsTestReportingServer *server = user_data;
+
+  server->n_requests++;
 
   if (!authorized (server, msg))
     {
@@ -176,7 +221,8 @@ outbox_cb (SoupServer        *soup_server,
           OutboxItem *item = g_ptr_array_index (server->outbox, i);
           g_autofree char *encoded = NULL;
 
-          if (g_strcmp0 (account, item->account) != 0 || reporting_server_count_marked (server, item->id) > 0)
+          if (g_strcmp0 (account, item->account) != 0 ||
+              rs_test_reporting_server_count_marked (server, item->id) > 0)
             continue;
 
           encoded = g_base64_encode ((const guchar *) item->raw, strlen (item->raw));
@@ -222,10 +268,10 @@ outbox_cb (SoupServer        *soup_server,
   respond_error (msg, SOUP_STATUS_NOT_FOUND, "No such thing");
 }
 
-ReportingServer *
-reporting_server_new (const char *token)
+RsTestReportingServer *
+rs_test_reporting_server_new (const char *token)
 {
-  ReportingServer *server = g_new0 (ReportingServer, 1);
+  RsTestReportingServer *server = g_new0 (RsTestReportingServer, 1);
   g_autoptr(GError) error = NULL;
   GSList *uris;
 
@@ -235,6 +281,8 @@ reporting_server_new (const char *token)
   server->per_message = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   server->outbox = g_ptr_array_new_with_free_func ((GDestroyNotify) outbox_item_free);
   server->marked_sent = g_ptr_array_new_with_free_func (g_free);
+  server->max_events = 1000;
+  server->busy_retry_after = g_strdup ("7");
   soup_server_add_handler (server->server, "/api/v1/reply-events", events_cb, server, NULL);
   soup_server_add_handler (server->server, "/api/v1/outbox", outbox_cb, server, NULL);
 
@@ -252,7 +300,7 @@ reporting_server_new (const char *token)
 }
 
 void
-reporting_server_free (ReportingServer *server)
+rs_test_reporting_server_free (RsTestReportingServer *server)
 {
   soup_server_disconnect (server->server);
   g_clear_object (&server->server);
@@ -260,16 +308,18 @@ reporting_server_free (ReportingServer *server)
   g_hash_table_unref (server->per_message);
   g_ptr_array_unref (server->outbox);
   g_ptr_array_unref (server->marked_sent);
+  g_free (server->busy_retry_after);
+  g_free (server->bad_key);
   g_free (server->url);
   g_free (server->token);
   g_free (server);
 }
 
 void
-reporting_server_add_outbox (ReportingServer *server,
-                             const char      *id,
-                             const char      *account_address,
-                             const char      *raw)
+rs_test_reporting_server_add_outbox (RsTestReportingServer *server,
+                                     const char            *id,
+                                     const char            *account_address,
+                                     const char            *raw)
 {
   OutboxItem *item = g_new0 (OutboxItem, 1);
 
@@ -280,8 +330,8 @@ reporting_server_add_outbox (ReportingServer *server,
 }
 
 guint
-reporting_server_count_marked (ReportingServer *server,
-                               const char      *id)
+rs_test_reporting_server_count_marked (RsTestReportingServer *server,
+                                       const char            *id)
 {
   g_autofree char *prefix = g_strdup_printf ("%s ", id);
   guint n = 0;

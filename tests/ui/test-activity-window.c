@@ -17,12 +17,12 @@
 #include "rs-retailsphere-dialog.h"
 #include "rs-secret-store.h"
 #include "rs-window.h"
+#include "ui-test-utils.h"
 
 /* The Activity window, the Retailsphere sign-in and --background, with
  * the real widgets on the harness's Xvfb display, the real keyring and
  * the real binary on the harness's session bus. */
 
-static gboolean       have_display;
 static RsApplication *app;
 
 typedef struct
@@ -35,106 +35,10 @@ typedef struct
   RsWindow       *window;
 } Fixture;
 
-typedef gboolean (*WidgetMatch) (GtkWidget     *widget,
-                                 gconstpointer  data);
-
+/* Only what is on screen: the window keeps hidden pages. */
 static gboolean
-require_display (void)
-{
-  if (have_display)
-    return TRUE;
-
-  if (g_getenv ("RS_TEST_SESSION") != NULL)
-    g_test_fail_printf ("RS_TEST_SESSION is set but no display could be opened");
-  else
-    g_test_skip ("No display: run through tests/harness/rs-session-run (meson test)");
-
-  return FALSE;
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates the main loop until @condition holds, for 5 s at most. */
-static gboolean
-wait_for (gboolean (*condition) (gpointer),
-          gpointer  data)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (5000, timeout_cb, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (id);
-
-  return condition (data);
-}
-
-static void
-settle (guint ms)
-{
-  gboolean timed_out = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &timed_out);
-  while (!timed_out)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static GtkWidget *
-find_widget (GtkWidget     *root,
-             WidgetMatch    match,
-             gconstpointer  data)
-{
-  if (match (root, data))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, match, data);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static void
-collect_widgets (GtkWidget     *root,
-                 WidgetMatch    match,
-                 gconstpointer  data,
-                 GPtrArray     *found)
-{
-  if (match (root, data))
-    g_ptr_array_add (found, root);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_widgets (child, match, data, found);
-}
-
-static gboolean
-is_type (GtkWidget     *widget,
-         gconstpointer  data)
-{
-  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (data));
-}
-
-static gboolean
-is_label_containing (GtkWidget     *widget,
-                     gconstpointer  data)
+is_mapped_label_containing (GtkWidget     *widget,
+                            gconstpointer  data)
 {
   const char *text;
 
@@ -147,52 +51,10 @@ is_label_containing (GtkWidget     *widget,
 }
 
 static gboolean
-is_row_titled (GtkWidget     *widget,
-               gconstpointer  data)
-{
-  return ADW_IS_PREFERENCES_ROW (widget) &&
-         g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), data) == 0;
-}
-
-static gboolean
 is_mapped_list_box (GtkWidget     *widget,
                     gconstpointer  data)
 {
   return GTK_IS_LIST_BOX (widget) && gtk_widget_get_mapped (widget);
-}
-
-static gboolean
-widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data);
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (toplevel, type) && gtk_widget_get_mapped (toplevel))
-        return GTK_WINDOW (toplevel);
-    }
-
-  return NULL;
-}
-
-static gboolean
-has_toplevel (gpointer data)
-{
-  return find_toplevel (GPOINTER_TO_SIZE (data)) != NULL;
-}
-
-static gboolean
-has_no_toplevel (gpointer data)
-{
-  return find_toplevel (GPOINTER_TO_SIZE (data)) == NULL;
 }
 
 /* The labels of the visible page of @window's stack, in reading order. */
@@ -271,16 +133,7 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, 0);
-
-      gtk_window_destroy (toplevel);
-    }
-
-  settle (50);
+  destroy_toplevels ();
 
   g_clear_object (&fixture->account);
   g_clear_object (&fixture->store);
@@ -421,10 +274,10 @@ test_activity_replies (Fixture       *fixture,
 
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Activity");
   g_assert_true (gtk_window_get_modal (GTK_WINDOW (window)));
-  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_label_containing,
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_mapped_label_containing,
                                  "Retailsphere sees who replied and when — never what they wrote. "
                                  "These are the only details that leave this computer."));
-  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_label_containing,
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_mapped_label_containing,
                                  "3 replies found · 1 waiting to report"));
 
   list = find_widget (GTK_WIDGET (window), is_mapped_list_box, NULL);
@@ -442,10 +295,10 @@ test_activity_replies (Fixture       *fixture,
 
   /* Not signed in: it says where the waiting reply goes. */
   rs_activity_window_set_signed_in (window, FALSE);
-  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_label_containing,
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_mapped_label_containing,
                                  "until then they are kept on this computer"));
   rs_activity_window_set_signed_in (window, TRUE);
-  g_assert_null (find_widget (GTK_WIDGET (window), is_label_containing,
+  g_assert_null (find_widget (GTK_WIDGET (window), is_mapped_label_containing,
                               "until then they are kept on this computer"));
 
   /* The worker reports the last one: a reload shows it. */
@@ -455,8 +308,8 @@ test_activity_replies (Fixture       *fixture,
   g_clear_pointer (&texts, g_ptr_array_unref);
   texts = list_texts (list);
   g_assert_cmpstr (texts->pdata[5], ==, "Reported just now");
-  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_label_containing, "3 replies found"));
-  g_assert_null (find_widget (GTK_WIDGET (window), is_label_containing, "waiting to report"));
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_mapped_label_containing, "3 replies found"));
+  g_assert_null (find_widget (GTK_WIDGET (window), is_mapped_label_containing, "waiting to report"));
 
   /* Escape closes it. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "window.close", NULL));
@@ -480,8 +333,8 @@ test_activity_other_account (Fixture       *fixture,
   g_assert_true (wait_for (widget_is_mapped, window));
   settle (100);
 
-  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_label_containing, "No Replies Yet"));
-  g_assert_null (find_widget (GTK_WIDGET (window), is_label_containing, "Jürgen"));
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_mapped_label_containing, "No Replies Yet"));
+  g_assert_null (find_widget (GTK_WIDGET (window), is_mapped_label_containing, "Jürgen"));
 }
 
 static void
@@ -501,7 +354,7 @@ test_activity_empty (Fixture       *fixture,
   g_assert_nonnull (status);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (status)));
   g_assert_cmpstr (adw_status_page_get_title (status), ==, "No Replies Yet");
-  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_label_containing,
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), is_mapped_label_containing,
                                  "never what they wrote"));
   g_assert_null (find_widget (GTK_WIDGET (window), is_mapped_list_box, NULL));
 
@@ -661,7 +514,7 @@ test_retailsphere_sign_in (Fixture       *fixture,
   g_assert_true (gtk_window_get_transient_for (dialog) == GTK_WINDOW (fixture->window));
 
   /* It says that nothing is lost before signing in. */
-  g_assert_nonnull (find_widget (GTK_WIDGET (dialog), is_label_containing,
+  g_assert_nonnull (find_widget (GTK_WIDGET (dialog), is_mapped_label_containing,
                                  "Replies found before you sign in are kept and reported afterwards"));
 
   server_row = find_widget (GTK_WIDGET (dialog), is_row_titled, "Server address");
@@ -676,7 +529,7 @@ test_retailsphere_sign_in (Fixture       *fixture,
   type_into (token_row, "rs_live_0123456789");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retailsphere.sign-in", NULL));
   settle (200);
-  error_label = find_widget (GTK_WIDGET (dialog), is_label_containing, "must start with https://");
+  error_label = find_widget (GTK_WIDGET (dialog), is_mapped_label_containing, "must start with https://");
   g_assert_nonnull (error_label);
   g_assert_true (gtk_widget_has_css_class (server_row, "error"));
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (dialog)));
@@ -1003,20 +856,9 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
   int ret;
 
-  g_test_init (&argc, &argv, NULL);
-
-  have_display = gtk_init_check ();
-
-  if (have_display)
-    {
-      app = rs_application_new ();
-      g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-      g_application_register (G_APPLICATION (app), NULL, &error);
-      g_assert_no_error (error);
-    }
+  app = ui_test_init (&argc, &argv);
 
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)

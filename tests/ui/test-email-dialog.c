@@ -14,6 +14,7 @@
 #include "rs-error.h"
 #include "rs-window.h"
 #include "scripted-source.h"
+#include "ui-test-utils.h"
 
 /* The real "Sign in with Email" dialog on the harness's Xvfb display, with
  * the harness's keyring.  What is asserted is what a user would notice:
@@ -31,7 +32,6 @@
 /* The detector's whole bound, and some room. */
 #define DETECT_WAIT_SECONDS (RS_DETECT_DEFAULT_TOTAL_SECONDS + 4)
 
-static gboolean       have_display;
 static RsApplication *app;
 
 typedef struct
@@ -42,118 +42,6 @@ typedef struct
   RsWindow       *window;
   RsEmailDialog  *dialog;
 } Fixture;
-
-typedef gboolean (*WidgetMatch) (GtkWidget     *widget,
-                                 gconstpointer  data);
-
-static gboolean
-require_display (void)
-{
-  if (have_display)
-    return TRUE;
-
-  /* In the harness a display is promised: its absence is a failure. */
-  if (g_getenv ("RS_TEST_SESSION") != NULL)
-    g_test_fail_printf ("RS_TEST_SESSION is set but no display could be opened");
-  else
-    g_test_skip ("No display: run through tests/harness/rs-session-run (meson test)");
-
-  return FALSE;
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates the main loop until @condition holds, for @seconds at most. */
-static gboolean
-wait_for (gboolean (*condition) (gpointer),
-          gpointer  data,
-          guint     seconds)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (seconds, timeout_cb, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (id);
-
-  return condition (data);
-}
-
-static gboolean
-widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data);
-}
-
-static void
-settle (guint ms)
-{
-  gboolean timed_out = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &timed_out);
-  while (!timed_out)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-collect_widgets (GtkWidget     *root,
-                 WidgetMatch    match,
-                 gconstpointer  data,
-                 GPtrArray     *found)
-{
-  if (match (root, data))
-    g_ptr_array_add (found, root);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_widgets (child, match, data, found);
-}
-
-static GtkWidget *
-find_widget (GtkWidget     *root,
-             WidgetMatch    match,
-             gconstpointer  data)
-{
-  g_autoptr(GPtrArray) found = g_ptr_array_new ();
-
-  collect_widgets (root, match, data, found);
-
-  return found->len > 0 ? g_ptr_array_index (found, 0) : NULL;
-}
-
-static gboolean
-is_type (GtkWidget     *widget,
-         gconstpointer  data)
-{
-  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (data));
-}
-
-static gboolean
-is_row_titled (GtkWidget     *widget,
-               gconstpointer  data)
-{
-  return ADW_IS_PREFERENCES_ROW (widget) &&
-         g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), data) == 0;
-}
-
-static gboolean
-is_group_titled (GtkWidget     *widget,
-                 gconstpointer  data)
-{
-  return ADW_IS_PREFERENCES_GROUP (widget) &&
-         g_strcmp0 (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (widget)), data) == 0;
-}
 
 static gboolean
 is_button_for_action (GtkWidget     *widget,
@@ -168,13 +56,6 @@ is_label_text (GtkWidget     *widget,
                gconstpointer  data)
 {
   return GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), data) == 0;
-}
-
-static gboolean
-is_label_containing (GtkWidget     *widget,
-                     gconstpointer  data)
-{
-  return GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), data) != NULL;
 }
 
 static GtkWidget *
@@ -277,7 +158,7 @@ present_dialog (Fixture *fixture,
   gtk_window_set_default_size (GTK_WINDOW (fixture->dialog), width, 600);
   gtk_window_present (GTK_WINDOW (fixture->dialog));
 
-  g_assert_true (wait_for (widget_is_mapped, fixture->dialog, 5));
+  g_assert_true (wait_for (widget_is_mapped, fixture->dialog));
   settle (100);
 }
 
@@ -285,16 +166,7 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, 0);
-
-      gtk_window_destroy (toplevel);
-    }
-
-  settle (50);
+  destroy_toplevels ();
 
   g_clear_object (&fixture->store);
   g_unlink (fixture->path);
@@ -328,7 +200,7 @@ go_to_servers (Fixture *fixture)
   type_into (page_row (fixture, "Email address"), "ada@fastmail.com");
   type_into (page_row (fixture, "Password"), "correct horse");
   click (page_button (fixture, "email.next"));
-  g_assert_true (wait_for (dialog_shows_servers, fixture, 5));
+  g_assert_true (wait_for (dialog_shows_servers, fixture));
   g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "imap.fastmail.com");
 }
 
@@ -389,7 +261,7 @@ test_account_page (Fixture       *fixture,
   type_into (page_row (fixture, "Password"), "correct horse");
 
   click (next);
-  g_assert_true (wait_for (dialog_shows_servers, fixture, 5));
+  g_assert_true (wait_for (dialog_shows_servers, fixture));
 
   /* Filled from what detection found, and said where it came from. */
   g_assert_nonnull (find_widget (visible_page (fixture), is_label_text, "Found by: Known providers"));
@@ -421,7 +293,7 @@ test_back_keeps_edits (Fixture       *fixture,
   g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "account");
   type_into (page_row (fixture, "Email address"), "ada@yahoo.com");
   click (page_button (fixture, "email.next"));
-  g_assert_true (wait_for (dialog_shows_servers, fixture, 5));
+  g_assert_true (wait_for (dialog_shows_servers, fixture));
 
   /* What the user typed stays; what detection filled follows the address. */
   g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "mail.example.org");
@@ -567,7 +439,7 @@ test_connection_refused (Fixture       *fixture,
   /* A refused connection is quick: the Testing page may be gone before
    * it can be looked at, but its rows stay to tell. */
   click (page_button (fixture, "email.connect"));
-  g_assert_true (wait_for (dialog_shows_problem, fixture, 30));
+  g_assert_true (wait_for_seconds (dialog_shows_problem, fixture, 30));
 
   /* The steps say, in words, how far it got. */
   page = gtk_widget_get_prev_sibling (visible_page (fixture));
@@ -732,34 +604,6 @@ test_certificate_page (Fixture       *fixture,
   g_assert_nonnull (page_button (fixture, "window.close"));
 }
 
-static gboolean
-is_button_labelled (GtkWidget     *widget,
-                    gconstpointer  data)
-{
-  return GTK_IS_BUTTON (widget) &&
-         g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), data) == 0;
-}
-
-static gboolean
-has_email_dialog (gpointer data)
-{
-  Fixture *fixture = data;
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (RS_IS_EMAIL_DIALOG (toplevel) && gtk_widget_get_mapped (toplevel))
-        {
-          fixture->dialog = RS_EMAIL_DIALOG (toplevel);
-          return TRUE;
-        }
-    }
-
-  return FALSE;
-}
-
 static void
 test_opened_from_window (Fixture       *fixture,
                          gconstpointer  data)
@@ -772,13 +616,14 @@ test_opened_from_window (Fixture       *fixture,
   fixture->window = rs_window_new (app, fixture->store);
   g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *)&fixture->window);
   gtk_window_present (GTK_WINDOW (fixture->window));
-  g_assert_true (wait_for (widget_is_mapped, fixture->window, 5));
+  g_assert_true (wait_for (widget_is_mapped, fixture->window));
 
   button = find_widget (GTK_WIDGET (fixture->window), is_button_labelled, "Sign in with Email");
   g_assert_nonnull (button);
   g_signal_emit_by_name (button, "clicked");
 
-  g_assert_true (wait_for (has_email_dialog, fixture, 5));
+  g_assert_true (wait_for (has_toplevel, GSIZE_TO_POINTER (RS_TYPE_EMAIL_DIALOG)));
+  fixture->dialog = RS_EMAIL_DIALOG (find_toplevel (RS_TYPE_EMAIL_DIALOG));
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (fixture->dialog)) ==
                  GTK_WINDOW (fixture->window));
   g_assert_true (gtk_window_get_modal (GTK_WINDOW (fixture->dialog)));
@@ -845,7 +690,7 @@ test_app_password_notice (Fixture       *fixture,
 
   /* The provider table answers at once; the notice is there before the
    * password is typed. */
-  g_assert_true (wait_for (notice_shown, fixture, 3));
+  g_assert_true (wait_for_seconds (notice_shown, fixture, 3));
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (page_row (fixture, "Password"))), ==, "");
 
   label = visible_label_containing (fixture, "needs an app password");
@@ -863,22 +708,6 @@ test_app_password_notice (Fixture       *fixture,
   g_assert_null (visible_label_containing (fixture, "needs an app password"));
 }
 
-static gboolean
-has_message_dialog (gpointer data)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (ADW_IS_MESSAGE_DIALOG (toplevel) && gtk_widget_get_mapped (toplevel))
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
 static void
 test_google_route (Fixture       *fixture,
                    gconstpointer  data)
@@ -891,7 +720,7 @@ test_google_route (Fixture       *fixture,
   present_dialog (fixture, 480);
 
   type_into (page_row (fixture, "Email address"), "someone@gmail.com");
-  g_assert_true (wait_for (notice_shown, fixture, 3));
+  g_assert_true (wait_for_seconds (notice_shown, fixture, 3));
 
   g_assert_nonnull (visible_label_containing (fixture,
                                               "This is a Google address — sign in with Google instead"));
@@ -904,7 +733,7 @@ test_google_route (Fixture       *fixture,
   click (button);
   g_assert_null (fixture->dialog);
   g_assert_nonnull (fixture->window);
-  g_assert_true (wait_for (has_message_dialog, NULL, 3));
+  g_assert_true (wait_for_seconds (has_message_dialog, NULL, 3));
 }
 
 static void
@@ -919,7 +748,7 @@ test_microsoft_route (Fixture       *fixture,
   present_dialog (fixture, 480);
 
   type_into (page_row (fixture, "Email address"), "someone@outlook.com");
-  g_assert_true (wait_for (notice_shown, fixture, 3));
+  g_assert_true (wait_for_seconds (notice_shown, fixture, 3));
 
   g_assert_nonnull (visible_label_containing (fixture, "This is a Microsoft address"));
   g_assert_nonnull (visible_label_containing (fixture,
@@ -967,7 +796,7 @@ test_nothing_found (Fixture       *fixture,
 
   /* Within the bound it moves on by itself, and says plainly that
    * nothing was found: no guesses pretending to be found. */
-  g_assert_true (wait_for (dialog_shows_servers, fixture, DETECT_WAIT_SECONDS));
+  g_assert_true (wait_for_seconds (dialog_shows_servers, fixture, DETECT_WAIT_SECONDS));
   g_assert_nonnull (visible_label_containing (fixture,
                                               "No settings were found for nowhere.invalid. Ask your "
                                               "provider for its IMAP and SMTP servers"));
@@ -1089,7 +918,7 @@ test_finding_moves_on (Fixture       *fixture,
   g_assert_cmpstr (rs_email_dialog_get_page (fixture->dialog), ==, "finding");
 
   /* Once found, the Server settings page follows by itself. */
-  g_assert_true (wait_for (dialog_shows_servers, fixture, 3));
+  g_assert_true (wait_for_seconds (dialog_shows_servers, fixture, 3));
   g_assert_nonnull (visible_label_containing (fixture, "Found by: Your provider’s configuration"));
   g_assert_cmpstr (row_text (fixture, "Receiving (IMAP)", "Server"), ==, "autoconfig");
   g_assert_cmpstr (row_text (fixture, "Sending (SMTP)", "Port"), ==, "465");
@@ -1114,7 +943,7 @@ test_insecure_needs_consent (Fixture       *fixture,
   type_into (page_row (fixture, "Email address"), "ada@example.com");
   type_into (page_row (fixture, "Password"), "correct horse");
   click (page_button (fixture, "email.next"));
-  g_assert_true (wait_for (dialog_shows_servers, fixture, 3));
+  g_assert_true (wait_for_seconds (dialog_shows_servers, fixture, 3));
 
   /* Shown with a warning, and not used until the user says so. */
   g_assert_nonnull (visible_label_containing (fixture, "These settings may not be safe"));
@@ -1277,19 +1106,19 @@ test_screenshots (Fixture       *fixture,
   take_screenshot (fixture, "account-invalid", width);
 
   type_into (page_row (fixture, "Email address"), "ada@gmail.com");
-  wait_for (notice_shown, fixture, 3);
+  wait_for_seconds (notice_shown, fixture, 3);
   take_screenshot (fixture, "account-google", width);
   type_into (page_row (fixture, "Email address"), "ada@outlook.com");
-  wait_for (notice_shown, fixture, 3);
+  wait_for_seconds (notice_shown, fixture, 3);
   take_screenshot (fixture, "account-microsoft", width);
 
   type_into (page_row (fixture, "Email address"), "ada@fastmail.com");
   type_into (page_row (fixture, "Your name (optional)"), "Ada Lovelace");
-  wait_for (notice_shown, fixture, 3);
+  wait_for_seconds (notice_shown, fixture, 3);
   take_screenshot (fixture, "account", width);
 
   click (page_button (fixture, "email.next"));
-  wait_for (dialog_shows_servers, fixture, 5);
+  wait_for (dialog_shows_servers, fixture);
   take_screenshot (fixture, "servers", width);
   type_into (group_row (fixture, "Receiving (IMAP)", "Server"), "imap.example .com");
   type_into (group_row (fixture, "Receiving (IMAP)", "Port"), "143");
@@ -1358,7 +1187,7 @@ test_screenshots (Fixture       *fixture,
                     "autoconfig", SCRIPT_FOUND_INSECURE, 0u,
                     NULL);
   click (page_button (fixture, "email.next"));
-  wait_for (dialog_shows_servers, fixture, 3);
+  wait_for_seconds (dialog_shows_servers, fixture, 3);
   take_screenshot (fixture, "servers-insecure", width);
 
   gtk_widget_activate_action (GTK_WIDGET (fixture->dialog), "email.back", NULL);
@@ -1368,7 +1197,7 @@ test_screenshots (Fixture       *fixture,
                     "autoconfig", SCRIPT_NOT_FOUND, 0u,
                     NULL);
   click (page_button (fixture, "email.next"));
-  wait_for (dialog_shows_servers, fixture, 3);
+  wait_for_seconds (dialog_shows_servers, fixture, 3);
   take_screenshot (fixture, "servers-nothing-found", width);
 }
 
@@ -1376,20 +1205,9 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
   int ret;
 
-  g_test_init (&argc, &argv, NULL);
-
-  have_display = gtk_init_check ();
-
-  if (have_display)
-    {
-      app = rs_application_new ();
-      g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-      g_application_register (G_APPLICATION (app), NULL, &error);
-      g_assert_no_error (error);
-    }
+  app = ui_test_init (&argc, &argv);
 
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)

@@ -13,12 +13,12 @@
 #include "rs-retailsphere-dialog.h"
 #include "rs-secret-store.h"
 #include "rs-window.h"
+#include "ui-test-utils.h"
 
 /* The real window, with the real widgets, on the harness's Xvfb display.
  * What is asserted is what a user would see or reach: labels, buttons,
  * the dialog's words, where the window goes when narrow. */
 
-static gboolean       have_display;
 static RsApplication *app;
 
 typedef struct
@@ -28,143 +28,6 @@ typedef struct
   RsAccountStore *store;
   RsWindow       *window;
 } Fixture;
-
-typedef gboolean (*WidgetMatch) (GtkWidget  *widget,
-                                 gconstpointer data);
-
-static gboolean
-require_display (void)
-{
-  if (have_display)
-    return TRUE;
-
-  /* In the harness a display is promised: its absence is a failure. */
-  if (g_getenv ("RS_TEST_SESSION") != NULL)
-    g_test_fail_printf ("RS_TEST_SESSION is set but no display could be opened");
-  else
-    g_test_skip ("No display: run through tests/harness/rs-session-run (meson test)");
-
-  return FALSE;
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates the main loop until @condition holds, for 5 s at most. */
-static gboolean
-wait_for (gboolean (*condition) (gpointer),
-          gpointer  data)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (5000, timeout_cb, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (id);
-
-  return condition (data);
-}
-
-/* Lets pending layout and idle work run for @ms milliseconds. */
-static void
-settle (guint ms)
-{
-  gboolean timed_out = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &timed_out);
-  while (!timed_out)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static GtkWidget *
-find_widget (GtkWidget     *root,
-             WidgetMatch    match,
-             gconstpointer  data)
-{
-  if (match (root, data))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, match, data);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static void
-collect_widgets (GtkWidget     *root,
-                 WidgetMatch    match,
-                 gconstpointer  data,
-                 GPtrArray     *found)
-{
-  if (match (root, data))
-    g_ptr_array_add (found, root);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_widgets (child, match, data, found);
-}
-
-static gboolean
-is_button_labelled (GtkWidget     *widget,
-                    gconstpointer  data)
-{
-  return GTK_IS_BUTTON (widget) &&
-         g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), data) == 0;
-}
-
-static gboolean
-is_label_containing (GtkWidget     *widget,
-                     gconstpointer  data)
-{
-  const char *text;
-
-  if (!GTK_IS_LABEL (widget))
-    return FALSE;
-
-  text = gtk_label_get_text (GTK_LABEL (widget));
-
-  return text != NULL && strstr (text, data) != NULL;
-}
-
-static gboolean
-is_group_titled (GtkWidget     *widget,
-                 gconstpointer  data)
-{
-  return ADW_IS_PREFERENCES_GROUP (widget) &&
-         g_strcmp0 (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (widget)), data) == 0;
-}
-
-static gboolean
-is_row_titled (GtkWidget     *widget,
-               gconstpointer  data)
-{
-  return ADW_IS_ACTION_ROW (widget) &&
-         g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), data) == 0;
-}
-
-static gboolean
-is_type (GtkWidget     *widget,
-         gconstpointer  data)
-{
-  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (data));
-}
 
 static gboolean
 is_navigation_sidebar (GtkWidget     *widget,
@@ -182,12 +45,6 @@ is_action_button (GtkWidget     *widget,
 }
 
 static gboolean
-widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data);
-}
-
-static gboolean
 widget_is_unmapped (gpointer data)
 {
   return !gtk_widget_get_mapped (data);
@@ -197,25 +54,6 @@ static gboolean
 leaflet_is_folded (gpointer data)
 {
   return adw_leaflet_get_folded (data);
-}
-
-static gboolean
-has_message_dialog (gpointer data)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (ADW_IS_MESSAGE_DIALOG (toplevel) && gtk_widget_get_mapped (toplevel))
-        {
-          *(AdwMessageDialog **)data = ADW_MESSAGE_DIALOG (toplevel);
-          return TRUE;
-        }
-    }
-
-  return FALSE;
 }
 
 static GtkWindow *
@@ -232,28 +70,6 @@ find_toplevel_retailsphere_dialog (void)
     }
 
   return NULL;
-}
-
-static AdwMessageDialog *
-wait_for_message_dialog (void)
-{
-  AdwMessageDialog *dialog = NULL;
-
-  wait_for (has_message_dialog, &dialog);
-
-  return dialog;
-}
-
-/* Clicks the dialog's button, as a user would: that answers and closes. */
-static void
-click_response (AdwMessageDialog *dialog,
-                const char       *label)
-{
-  GtkWidget *button = find_widget (GTK_WIDGET (dialog), is_button_labelled, label);
-
-  g_assert_nonnull (button);
-  g_signal_emit_by_name (button, "clicked");
-  settle (100);
 }
 
 static RsAccount *
@@ -298,17 +114,7 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  /* Dialogs first, then the window. */
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, 0);
-
-      gtk_window_destroy (toplevel);
-    }
-
-  settle (50);
+  destroy_toplevels ();
 
   g_clear_object (&fixture->store);
   g_unlink (fixture->path);
@@ -850,20 +656,9 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
   int ret;
 
-  g_test_init (&argc, &argv, NULL);
-
-  have_display = gtk_init_check ();
-
-  if (have_display)
-    {
-      app = rs_application_new ();
-      g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-      g_application_register (G_APPLICATION (app), NULL, &error);
-      g_assert_no_error (error);
-    }
+  app = ui_test_init (&argc, &argv);
 
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)

@@ -52,6 +52,56 @@
 
 /* ------------------------------------------------------------ helpers */
 
+/* What to remove at the end, also when the bench dies on g_error(): the
+ * servers (50,000 messages on disk) and the work folder. */
+static GPtrArray *cleanup_servers;
+static char *cleanup_dir;
+
+static void
+cleanup_all (void)
+{
+  static gboolean done;
+
+  if (done)
+    return;
+  done = TRUE;
+
+  while (cleanup_servers != NULL && cleanup_servers->len > 0)
+    rs_test_server_free (g_ptr_array_steal_index (cleanup_servers, cleanup_servers->len - 1));
+  if (cleanup_dir != NULL)
+    {
+      const char *argv[] = { "rm", "-rf", cleanup_dir, NULL };
+
+      g_spawn_sync (NULL, (char **) argv, NULL,
+                    G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                    NULL, NULL, NULL, NULL, NULL, NULL);
+    }
+}
+
+static RsTestServer *
+cleanup_add (RsTestServer *server)
+{
+  if (cleanup_servers == NULL)
+    cleanup_servers = g_ptr_array_new ();
+  g_ptr_array_add (cleanup_servers, server);
+
+  return server;
+}
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags   log_level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  GLogWriterOutput result = g_log_writer_default (log_level, fields, n_fields, user_data);
+
+  if (log_level & G_LOG_LEVEL_ERROR)
+    cleanup_all ();
+
+  return result;
+}
+
 static double
 now_s (void)
 {
@@ -1263,6 +1313,7 @@ start_mailbox (guint       n,
   mb.server = rs_test_dovecot_start (&options, &error);
   if (mb.server == NULL)
     g_error ("Dovecot: %s", error->message);
+  cleanup_add (mb.server);
   mb.n_messages = n;
   mb.fill = fill_mailbox (mb.server, n, seed);
   g_printerr ("  %u messages written in %.1f s (%.0f bytes of the 11 fields per message, "
@@ -1332,6 +1383,7 @@ bench_main (const char *self_exe,
   work_dir = g_dir_make_tmp ("rs-bench-worker-XXXXXX", &error);
   if (work_dir == NULL)
     g_error ("%s", error->message);
+  cleanup_dir = g_strdup (work_dir);
   template_store = g_build_filename (work_dir, "template.sqlite", NULL);
   make_template_store (template_store, ACCOUNT);
 
@@ -1414,6 +1466,7 @@ bench_main (const char *self_exe,
           both[i]->smtp = rs_test_exim_start (&exim_options, &error);
           if (both[i]->smtp == NULL)
             g_error ("Exim: %s", error->message);
+          cleanup_add (both[i]->smtp);
           both[i]->id = add_account (cli, boxes[i], both[i]->smtp);
           both[i]->template_store = g_strdup_printf ("%s/template-%u.sqlite", work_dir, i);
           make_template_store (both[i]->template_store, both[i]->id);
@@ -1565,21 +1618,11 @@ bench_main (const char *self_exe,
            MAX (load_start, load_average ()) > g_get_num_processors ()
              ? " — a busy machine: times are not representative" : "");
 
-  g_clear_pointer (&big_account.smtp, rs_test_server_free);
-  g_clear_pointer (&small_account.smtp, rs_test_server_free);
   g_free (big_account.id);
   g_free (small_account.id);
   g_free (big_account.template_store);
   g_free (small_account.template_store);
-  rs_test_server_free (big.server);
-  rs_test_server_free (small.server);
-  {
-    g_autofree char *rm_out = NULL;
-    const char *argv[] = { "rm", "-rf", work_dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                  NULL, NULL, &rm_out, NULL, NULL, NULL);
-  }
+  cleanup_all ();
 
   return 0;
 }
@@ -1627,6 +1670,7 @@ main (int    argc,
     }
 
   self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_log_set_writer_func (log_writer, NULL, NULL);
 
   return bench_main (self_exe, script, cli, n_big, n_small, runs, rounds);
 }

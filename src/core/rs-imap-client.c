@@ -205,6 +205,32 @@ convert_io_error (RsImapClient *self,
   return error;
 }
 
+/* Stops @wd after a connect, handshake or write.  Returns %NULL when the
+ * step worked in time, else its error for the user (a timeout when the
+ * watchdog fired).  @error: (transfer full) (nullable): the step's own */
+static GError *
+io_step_error (RsImapClient *self,
+               Watchdog     *wd,
+               gboolean      ok,
+               GError       *error)
+{
+  gboolean timed_out = watchdog_stop (wd);
+
+  if (ok && !timed_out)
+    return NULL;
+
+  if (error == NULL)
+    error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "No answer in time");
+
+  return convert_io_error (self, error, timed_out);
+}
+
+static GError *
+closed_error (RsImapClient *self)
+{
+  return client_error (self, RS_ERROR_NETWORK, _("The mail server closed the connection"));
+}
+
 /* An error carrying what the server said: the tagged line's text, any
  * [ALERT] it sent along, and the response code. */
 static GError *
@@ -376,7 +402,7 @@ response_read_cb (GObject      *object,
 
   if (n == 0)
     {
-      error = client_error (self, RS_ERROR_NETWORK, _("The mail server closed the connection"));
+      error = closed_error (self);
       rs_error_set_server_text (error, self->bye_text);
       g_task_return_error (task, error);
       return;
@@ -395,8 +421,7 @@ read_response_step (GTask *task)
 
   if (self->stream == NULL)
     {
-      g_task_return_error (task, client_error (self, RS_ERROR_NETWORK,
-                                               _("The mail server closed the connection")));
+      g_task_return_error (task, closed_error (self));
       g_object_unref (task);
       return;
     }
@@ -557,17 +582,13 @@ command_written_cb (GObject      *object,
   Watchdog *wd = g_object_steal_data (G_OBJECT (task), "watchdog");
   GError *error = NULL;
   GBytes *sent;
-  gboolean timed_out;
   gboolean ok;
 
   ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error);
-  timed_out = watchdog_stop (wd);
-
-  if (!ok || timed_out)
+  error = io_step_error (self, wd, ok, error);
+  if (error != NULL)
     {
-      if (error == NULL)
-        error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "No answer in time");
-      g_task_return_error (task, convert_io_error (self, error, timed_out));
+      g_task_return_error (task, error);
       return;
     }
 
@@ -593,8 +614,7 @@ command_write_next (GTask *task)
 
   if (self->stream == NULL)
     {
-      g_task_return_error (task, client_error (self, RS_ERROR_NETWORK,
-                                               _("The mail server closed the connection")));
+      g_task_return_error (task, closed_error (self));
       g_object_unref (task);
       return;
     }
@@ -664,13 +684,22 @@ command_finish (RsImapClient  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* --------------------------------------------------------------- connect */
-
-static void connect_finish_setup (GTask *task);
+/* ------------------------------------------------------------ operations */
 
 static void
-connect_fail (GTask  *task,
-              GError *error)
+operation_succeed (GTask *task)
+{
+  RsImapClient *self = g_task_get_source_object (task);
+
+  self->busy = FALSE;
+  g_task_return_boolean (task, TRUE);
+}
+
+/* A failure before the tagged answer: the connection's state is unknown,
+ * so it is closed.  @error: (transfer full) */
+static void
+operation_abort (GTask  *task,
+                 GError *error)
 {
   RsImapClient *self = g_task_get_source_object (task);
 
@@ -679,14 +708,9 @@ connect_fail (GTask  *task,
   g_task_return_error (task, error);
 }
 
-static void
-connect_succeed (GTask *task)
-{
-  RsImapClient *self = g_task_get_source_object (task);
+/* --------------------------------------------------------------- connect */
 
-  self->busy = FALSE;
-  g_task_return_boolean (task, TRUE);
-}
+static void connect_finish_setup (GTask *task);
 
 static void
 record_tls_details (RsImapClient *self)
@@ -707,36 +731,7 @@ record_tls_details (RsImapClient *self)
                                                       g_tls_connection_get_peer_certificate_errors (tls));
 }
 
-static void
-capability_after_tls_cb (GObject      *object,
-                         GAsyncResult *result,
-                         gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  RsImapClient *self = RS_IMAP_CLIENT (object);
-  g_autoptr(RsImapResponse) response = NULL;
-  GError *error = NULL;
-
-  response = command_finish (self, result, &error);
-  if (response == NULL)
-    {
-      connect_fail (task, error);
-      return;
-    }
-
-  if (response->status != RS_IMAP_STATUS_OK || !self->capabilities_known)
-    {
-      connect_fail (task, response_error (self, RS_ERROR_PROTOCOL,
-                                          _("The mail server did not list what it supports"),
-                                          response));
-      return;
-    }
-
-  connect_succeed (task);
-}
-
-static void
-read_greeting (GTask *task);
+static void read_greeting (GTask *task);
 
 static void
 handshake_cb (GObject      *object,
@@ -748,16 +743,12 @@ handshake_cb (GObject      *object,
   Watchdog *wd = g_object_steal_data (G_OBJECT (task), "watchdog");
   g_autoptr(GIOStream) tls = NULL;
   GError *error = NULL;
-  gboolean timed_out;
 
   tls = rs_net_tls_handshake_finish (result, &error);
-  timed_out = watchdog_stop (wd);
-
-  if (tls == NULL || timed_out)
+  error = io_step_error (self, wd, tls != NULL, error);
+  if (error != NULL)
     {
-      if (error == NULL)
-        error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "No answer in time");
-      connect_fail (task, convert_io_error (self, error, timed_out));
+      operation_abort (task, error);
       return;
     }
 
@@ -774,8 +765,7 @@ handshake_cb (GObject      *object,
    * (RFC 3501 §6.2.1, RFC 8314). */
   self->capabilities_known = FALSE;
   g_clear_pointer (&self->capabilities, g_strfreev);
-  command_async (self, rs_imap_command_capability (), g_task_get_cancellable (task),
-                 capability_after_tls_cb, g_object_ref (task));
+  connect_finish_setup (g_steal_pointer (&task));
 }
 
 static void
@@ -806,15 +796,15 @@ starttls_cb (GObject      *object,
   response = command_finish (self, result, &error);
   if (response == NULL)
     {
-      connect_fail (task, error);
+      operation_abort (task, error);
       return;
     }
 
   if (response->status != RS_IMAP_STATUS_OK)
     {
-      connect_fail (task, response_error (self, RS_ERROR_TLS_UNAVAILABLE,
-                                          _("The mail server refused to start encryption"),
-                                          response));
+      operation_abort (task, response_error (self, RS_ERROR_TLS_UNAVAILABLE,
+                                             _("The mail server refused to start encryption"),
+                                             response));
       return;
     }
 
@@ -826,8 +816,8 @@ starttls_cb (GObject      *object,
       || rs_imap_parser_get_buffered_size (self->parser) > 0
       || (g_socket_condition_check (socket, G_IO_IN) & G_IO_IN) != 0)
     {
-      connect_fail (task, client_error (self, RS_ERROR_PROTOCOL,
-                                        _("The mail server sent data before encryption started")));
+      operation_abort (task, client_error (self, RS_ERROR_PROTOCOL,
+                                           _("The mail server sent data before encryption started")));
       return;
     }
 
@@ -849,15 +839,15 @@ capability_cb (GObject      *object,
   response = command_finish (self, result, &error);
   if (response == NULL)
     {
-      connect_fail (task, error);
+      operation_abort (task, error);
       return;
     }
 
   if (response->status != RS_IMAP_STATUS_OK || !self->capabilities_known)
     {
-      connect_fail (task, response_error (self, RS_ERROR_PROTOCOL,
-                                          _("The mail server did not list what it supports"),
-                                          response));
+      operation_abort (task, response_error (self, RS_ERROR_PROTOCOL,
+                                             _("The mail server did not list what it supports"),
+                                             response));
       return;
     }
 
@@ -879,7 +869,7 @@ connect_finish_setup (GTask *task)
 
   if (self->encrypted)
     {
-      connect_succeed (task);
+      operation_succeed (task);
       g_object_unref (task);
       return;
     }
@@ -888,8 +878,8 @@ connect_finish_setup (GTask *task)
 
   if (!rs_imap_client_has_capability (self, "STARTTLS"))
     {
-      connect_fail (task, client_error (self, RS_ERROR_TLS_UNAVAILABLE,
-                                        _("The mail server does not offer encryption (STARTTLS)")));
+      operation_abort (task, client_error (self, RS_ERROR_TLS_UNAVAILABLE,
+                                           _("The mail server does not offer encryption (STARTTLS)")));
       g_object_unref (task);
       return;
     }
@@ -911,7 +901,7 @@ greeting_cb (GObject      *object,
   response = read_response_finish (self, result, &error);
   if (response == NULL)
     {
-      connect_fail (task, error);
+      operation_abort (task, error);
       return;
     }
 
@@ -920,9 +910,9 @@ greeting_cb (GObject      *object,
           && response->status != RS_IMAP_STATUS_PREAUTH
           && response->status != RS_IMAP_STATUS_BYE))
     {
-      connect_fail (task, response_error (self, RS_ERROR_PROTOCOL,
-                                          _("The server did not greet like a mail server"),
-                                          response));
+      operation_abort (task, response_error (self, RS_ERROR_PROTOCOL,
+                                             _("The server did not greet like a mail server"),
+                                             response));
       return;
     }
 
@@ -931,9 +921,9 @@ greeting_cb (GObject      *object,
 
   if (response->status == RS_IMAP_STATUS_BYE)
     {
-      connect_fail (task, response_error (self, RS_ERROR_NETWORK,
-                                          _("The mail server refused the connection"),
-                                          response));
+      operation_abort (task, response_error (self, RS_ERROR_NETWORK,
+                                             _("The mail server refused the connection"),
+                                             response));
       return;
     }
 
@@ -943,9 +933,9 @@ greeting_cb (GObject      *object,
        * tampered with: a classic way to keep a client off TLS. */
       if (!self->encrypted)
         {
-          connect_fail (task, response_error (self, RS_ERROR_PROTOCOL,
-                                              _("The mail server tried to skip sign-in on an unencrypted connection"),
-                                              response));
+          operation_abort (task, response_error (self, RS_ERROR_PROTOCOL,
+                                                 _("The mail server tried to skip sign-in on an unencrypted connection"),
+                                                 response));
           return;
         }
       self->authenticated = TRUE;
@@ -973,16 +963,12 @@ connected_cb (GObject      *object,
   Watchdog *wd = g_object_steal_data (G_OBJECT (task), "watchdog");
   g_autoptr(GSocketConnection) connection = NULL;
   GError *error = NULL;
-  gboolean timed_out;
 
   connection = rs_net_connect_finish (result, &error);
-  timed_out = watchdog_stop (wd);
-
-  if (connection == NULL || timed_out)
+  error = io_step_error (self, wd, connection != NULL, error);
+  if (error != NULL)
     {
-      if (error == NULL)
-        error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "No answer in time");
-      connect_fail (task, convert_io_error (self, error, timed_out));
+      operation_abort (task, error);
       return;
     }
 
@@ -1031,8 +1017,7 @@ id_cb (GObject      *object,
       return;
     }
 
-  self->busy = FALSE;
-  g_task_return_boolean (task, TRUE);
+  operation_succeed (task);
 }
 
 static void
@@ -1080,8 +1065,7 @@ after_login (GTask *task)
       return;
     }
 
-  self->busy = FALSE;
-  g_task_return_boolean (task, TRUE);
+  operation_succeed (task);
   g_object_unref (task);
 }
 
@@ -1144,8 +1128,7 @@ logout_closed_cb (GObject      *object,
 
   g_io_stream_close_finish (G_IO_STREAM (object), result, NULL);
   abort_connection (self);
-  self->busy = FALSE;
-  g_task_return_boolean (task, TRUE);
+  operation_succeed (task);
 }
 
 static void
@@ -1163,17 +1146,14 @@ logout_cb (GObject      *object,
   response = command_finish (self, result, &error);
   if (error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      abort_connection (self);
-      self->busy = FALSE;
-      g_task_return_error (task, g_steal_pointer (&error));
+      operation_abort (task, g_steal_pointer (&error));
       return;
     }
 
   if (response == NULL || self->stream == NULL)
     {
       abort_connection (self);
-      self->busy = FALSE;
-      g_task_return_boolean (task, TRUE);
+      operation_succeed (task);
       return;
     }
 
@@ -1270,19 +1250,6 @@ operation_begin (RsImapClient *self,
   return TRUE;
 }
 
-/* A failure before the tagged answer: the connection's state is unknown,
- * so it is closed.  @error: (transfer full) */
-static void
-operation_abort (GTask  *task,
-                 GError *error)
-{
-  RsImapClient *self = g_task_get_source_object (task);
-
-  abort_connection (self);
-  self->busy = FALSE;
-  g_task_return_error (task, error);
-}
-
 /* A NO or BAD: the connection stays usable. */
 static void
 operation_refused (GTask                *task,
@@ -1293,6 +1260,77 @@ operation_refused (GTask                *task,
 
   self->busy = FALSE;
   g_task_return_error (task, response_error (self, RS_ERROR_PROTOCOL, message, response));
+}
+
+/* Sends @command as the operation of @task (transfer full), with
+ * @untagged_data already the task's data.  @command: (transfer full)
+ * (nullable): %NULL when building it failed with @error (transfer full). */
+static void
+operation_run (RsImapClient        *self,
+               GTask               *task,
+               RsImapCommand       *command,
+               GError              *error,
+               gboolean             need_selected,
+               UntaggedFunc         untagged,
+               gpointer             untagged_data,
+               GAsyncReadyCallback  callback)
+{
+  if (command == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+
+  if (!operation_begin (self, task, need_selected))
+    {
+      rs_imap_command_free (command);
+      g_object_unref (task);
+      return;
+    }
+
+  command_full_async (self, command, untagged, untagged_data,
+                      g_task_get_cancellable (task), callback, task);
+}
+
+/* The tagged OK of the operation's command, or %NULL once @task has been
+ * answered: a broken exchange closes the connection, a NO or BAD
+ * (@refused tells the user what) leaves it open. */
+static RsImapResponse *
+operation_command_finish (GTask        *task,
+                          GAsyncResult *result,
+                          const char   *refused)
+{
+  RsImapClient *self = g_task_get_source_object (task);
+  g_autoptr(RsImapResponse) response = NULL;
+  GError *error = NULL;
+
+  response = command_finish (self, result, &error);
+  if (response == NULL)
+    {
+      operation_abort (task, error);
+      return NULL;
+    }
+
+  if (response->status != RS_IMAP_STATUS_OK)
+    {
+      operation_refused (task, refused, response);
+      return NULL;
+    }
+
+  return g_steal_pointer (&response);
+}
+
+/* For a command whose tagged OK is all its answer. */
+static void
+operation_complete (GTask        *task,
+                    GAsyncResult *result,
+                    const char   *refused)
+{
+  g_autoptr(RsImapResponse) response = operation_command_finish (task, result, refused);
+
+  if (response != NULL)
+    operation_succeed (task);
 }
 
 static gboolean
@@ -1344,22 +1382,14 @@ examine_cb (GObject      *object,
   RsImapClient *self = RS_IMAP_CLIENT (object);
   MailboxData *md = g_task_get_task_data (task);
   g_autoptr(RsImapResponse) response = NULL;
-  GError *error = NULL;
 
-  response = command_finish (self, result, &error);
+  /* Whatever the answer, the previous mailbox, if any, is closed now
+   * (RFC 3501 §6.3.1): only an OK opens the new one. */
+  self->selected = FALSE;
+
+  response = operation_command_finish (task, result, _("The mail server could not open the mailbox"));
   if (response == NULL)
-    {
-      operation_abort (task, error);
-      return;
-    }
-
-  if (response->status != RS_IMAP_STATUS_OK)
-    {
-      /* The previous mailbox, if any, is closed now (RFC 3501 §6.3.1). */
-      self->selected = FALSE;
-      operation_refused (task, _("The mail server could not open the mailbox"), response);
-      return;
-    }
+    return;
 
   if (!md->have_uidvalidity || !md->have_uidnext || md->state.uidvalidity == 0)
     {
@@ -1371,8 +1401,7 @@ examine_cb (GObject      *object,
 
   self->selected = TRUE;
   self->exists = md->state.exists;
-  self->busy = FALSE;
-  g_task_return_boolean (task, TRUE);
+  operation_succeed (task);
 }
 
 static void
@@ -1414,20 +1443,11 @@ status_cb (GObject      *object,
   RsImapClient *self = RS_IMAP_CLIENT (object);
   MailboxData *md = g_task_get_task_data (task);
   g_autoptr(RsImapResponse) response = NULL;
-  GError *error = NULL;
 
-  response = command_finish (self, result, &error);
+  response = operation_command_finish (task, result,
+                                       _("The mail server could not tell the state of the mailbox"));
   if (response == NULL)
-    {
-      operation_abort (task, error);
-      return;
-    }
-
-  if (response->status != RS_IMAP_STATUS_OK)
-    {
-      operation_refused (task, _("The mail server could not tell the state of the mailbox"), response);
-      return;
-    }
+    return;
 
   if (!md->have_uidvalidity || !md->have_uidnext || md->state.uidvalidity == 0)
     {
@@ -1438,35 +1458,17 @@ status_cb (GObject      *object,
       return;
     }
 
-  self->busy = FALSE;
-  g_task_return_boolean (task, TRUE);
+  operation_succeed (task);
 }
 
 static void
-simple_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
+noop_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  RsImapClient *self = RS_IMAP_CLIENT (object);
-  g_autoptr(RsImapResponse) response = NULL;
-  GError *error = NULL;
 
-  response = command_finish (self, result, &error);
-  if (response == NULL)
-    {
-      operation_abort (task, error);
-      return;
-    }
-
-  if (response->status != RS_IMAP_STATUS_OK)
-    {
-      operation_refused (task, _("The mail server refused a command"), response);
-      return;
-    }
-
-  self->busy = FALSE;
-  g_task_return_boolean (task, TRUE);
+  operation_complete (task, result, _("The mail server refused a command"));
 }
 
 static int
@@ -1524,25 +1526,8 @@ fetch_cb (GObject      *object,
           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  RsImapClient *self = RS_IMAP_CLIENT (object);
-  g_autoptr(RsImapResponse) response = NULL;
-  GError *error = NULL;
 
-  response = command_finish (self, result, &error);
-  if (response == NULL)
-    {
-      operation_abort (task, error);
-      return;
-    }
-
-  if (response->status != RS_IMAP_STATUS_OK)
-    {
-      operation_refused (task, _("The mail server refused to list the messages"), response);
-      return;
-    }
-
-  self->busy = FALSE;
-  g_task_return_boolean (task, TRUE);
+  operation_complete (task, result, _("The mail server refused to list the messages"));
 }
 
 /* ------------------------------------------------------------------- idle */
@@ -1575,18 +1560,14 @@ idle_written_cb (GObject      *object,
   IdleData *id = g_task_get_task_data (task);
   Watchdog *wd = g_object_steal_data (G_OBJECT (task), "watchdog");
   GError *error = NULL;
-  gboolean timed_out;
   gboolean ok;
 
   ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error);
-  timed_out = watchdog_stop (wd);
+  error = io_step_error (self, wd, ok, error);
   g_clear_pointer (&id->line, g_bytes_unref);
-
-  if (!ok || timed_out)
+  if (error != NULL)
     {
-      if (error == NULL)
-        error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "No answer in time");
-      idle_finish_with (task, convert_io_error (self, error, timed_out));
+      idle_finish_with (task, error);
       return;
     }
 
@@ -1607,8 +1588,7 @@ idle_write (GTask  *task,
   if (self->stream == NULL)
     {
       g_bytes_unref (line);
-      idle_finish_with (task, client_error (self, RS_ERROR_NETWORK,
-                                            _("The mail server closed the connection")));
+      idle_finish_with (task, closed_error (self));
       g_object_unref (task);
       return;
     }
@@ -2097,7 +2077,7 @@ rs_imap_client_examine_async (RsImapClient        *self,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
   RsImapCommand *command;
   MailboxData *md;
 
@@ -2109,24 +2089,13 @@ rs_imap_client_examine_async (RsImapClient        *self,
   g_task_set_source_tag (task, rs_imap_client_examine_async);
   g_task_set_check_cancellable (task, FALSE);
 
-  command = rs_imap_command_examine (mailbox, rs_imap_client_has_capability (self, "CONDSTORE"), &error);
-  if (command == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (!operation_begin (self, task, FALSE))
-    {
-      rs_imap_command_free (command);
-      return;
-    }
-
   md = g_new0 (MailboxData, 1);
   md->mailbox = g_strdup (mailbox);
   g_task_set_task_data (task, md, mailbox_data_free);
-  command_full_async (self, command, examine_untagged, md, cancellable,
-                      examine_cb, g_steal_pointer (&task));
+
+  command = rs_imap_command_examine (mailbox, rs_imap_client_has_capability (self, "CONDSTORE"), &error);
+  operation_run (self, g_steal_pointer (&task), command, error, FALSE,
+                 examine_untagged, md, examine_cb);
 }
 
 /**
@@ -2169,7 +2138,7 @@ rs_imap_client_status_async (RsImapClient        *self,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
   RsImapCommand *command;
   MailboxData *md;
 
@@ -2181,24 +2150,13 @@ rs_imap_client_status_async (RsImapClient        *self,
   g_task_set_source_tag (task, rs_imap_client_status_async);
   g_task_set_check_cancellable (task, FALSE);
 
-  command = rs_imap_command_status (mailbox, rs_imap_client_has_capability (self, "CONDSTORE"), &error);
-  if (command == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (!operation_begin (self, task, FALSE))
-    {
-      rs_imap_command_free (command);
-      return;
-    }
-
   md = g_new0 (MailboxData, 1);
   md->mailbox = g_strdup (mailbox);
   g_task_set_task_data (task, md, mailbox_data_free);
-  command_full_async (self, command, status_untagged, md, cancellable,
-                      status_cb, g_steal_pointer (&task));
+
+  command = rs_imap_command_status (mailbox, rs_imap_client_has_capability (self, "CONDSTORE"), &error);
+  operation_run (self, g_steal_pointer (&task), command, error, FALSE,
+                 status_untagged, md, status_cb);
 }
 
 /**
@@ -2230,10 +2188,8 @@ rs_imap_client_noop_async (RsImapClient        *self,
   g_task_set_source_tag (task, rs_imap_client_noop_async);
   g_task_set_check_cancellable (task, FALSE);
 
-  if (!operation_begin (self, task, FALSE))
-    return;
-
-  command_async (self, rs_imap_command_noop (), cancellable, simple_cb, g_steal_pointer (&task));
+  operation_run (self, g_steal_pointer (&task), rs_imap_command_noop (), NULL, FALSE,
+                 NULL, NULL, noop_cb);
 }
 
 gboolean
@@ -2275,9 +2231,9 @@ rs_imap_client_fetch_headers_async (RsImapClient        *self,
                                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
   RsImapCommand *command;
-  FetchData *fd;
+  FetchData *fd = NULL;
 
   g_return_if_fail (RS_IS_IMAP_CLIENT (self));
   g_return_if_fail (uids != NULL || n_uids == 0);
@@ -2289,27 +2245,20 @@ rs_imap_client_fetch_headers_async (RsImapClient        *self,
   g_task_set_source_tag (task, rs_imap_client_fetch_headers_async);
   g_task_set_check_cancellable (task, FALSE);
 
+  /* The command checks @n_uids before anything is copied. */
   command = rs_imap_command_uid_fetch_header_set (uids, n_uids, fields, &error);
-  if (command == NULL)
+  if (command != NULL)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
+      fd = g_new0 (FetchData, 1);
+      fd->uids = g_memdup2 (uids, n_uids * sizeof (guint32));
+      fd->n_uids = n_uids;
+      fd->func = func;
+      fd->func_data = func_data;
+      g_task_set_task_data (task, fd, fetch_data_free);
     }
 
-  if (!operation_begin (self, task, TRUE))
-    {
-      rs_imap_command_free (command);
-      return;
-    }
-
-  fd = g_new0 (FetchData, 1);
-  fd->uids = g_memdup2 (uids, n_uids * sizeof (guint32));
-  fd->n_uids = n_uids;
-  fd->func = func;
-  fd->func_data = func_data;
-  g_task_set_task_data (task, fd, fetch_data_free);
-  command_full_async (self, command, fetch_untagged, fd, cancellable,
-                      fetch_cb, g_steal_pointer (&task));
+  operation_run (self, g_steal_pointer (&task), command, error, TRUE,
+                 fetch_untagged, fd, fetch_cb);
 }
 
 gboolean

@@ -59,6 +59,7 @@ typedef struct
 typedef struct
 {
   char     *password;
+  gboolean  username_sent;   /* AUTH LOGIN */
   char     *from;
   char    **recipients;
   GBytes   *message;
@@ -691,6 +692,23 @@ exchange_finish (RsSmtpClient  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* The reply, or %NULL once @task has failed: a broken exchange drops
+ * the connection. */
+static RsSmtpReply *
+exchange_finish_or_fail (RsSmtpClient *self,
+                         GAsyncResult *result,
+                         GTask        *task)
+{
+  GError *error = NULL;
+  RsSmtpReply *reply;
+
+  reply = exchange_finish (self, result, &error);
+  if (reply == NULL)
+    return_error (self, task, error, TRUE);
+
+  return reply;
+}
+
 /* Connect */
 
 static char *
@@ -741,6 +759,22 @@ static void ehlo_cb (GObject      *object,
                      GAsyncResult *result,
                      gpointer      user_data);
 
+/* Takes a reference on @task for @callback. */
+static void
+start_handshake (RsSmtpClient        *self,
+                 GTask               *task,
+                 GAsyncReadyCallback  callback)
+{
+  rs_net_tls_handshake_async (G_IO_STREAM (self->connection),
+                              self->settings->host,
+                              self->settings->port,
+                              self->trust,
+                              RS_SERVICE_SMTP,
+                              g_task_get_cancellable (task),
+                              callback,
+                              g_object_ref (task));
+}
+
 static void
 send_ehlo (RsSmtpClient *self,
            GTask        *task)
@@ -784,12 +818,9 @@ starttls_cb (GObject      *object,
   g_autoptr(RsSmtpReply) reply = NULL;
   GError *error = NULL;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 220)
     {
@@ -815,14 +846,7 @@ starttls_cb (GObject      *object,
       return;
     }
 
-  rs_net_tls_handshake_async (G_IO_STREAM (self->connection),
-                              self->settings->host,
-                              self->settings->port,
-                              self->trust,
-                              RS_SERVICE_SMTP,
-                              g_task_get_cancellable (task),
-                              starttls_handshake_cb,
-                              g_object_ref (task));
+  start_handshake (self, task, starttls_handshake_cb);
 }
 
 static void
@@ -833,14 +857,10 @@ ehlo_cb (GObject      *object,
   RsSmtpClient *self = RS_SMTP_CLIENT (object);
   g_autoptr(GTask) task = user_data;
   g_autoptr(RsSmtpReply) reply = NULL;
-  GError *error = NULL;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 250)
     {
@@ -881,14 +901,10 @@ greeting_cb (GObject      *object,
   RsSmtpClient *self = RS_SMTP_CLIENT (object);
   g_autoptr(GTask) task = user_data;
   g_autoptr(RsSmtpReply) reply = NULL;
-  GError *error = NULL;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 220)
     {
@@ -949,14 +965,7 @@ connected_cb (GObject      *object,
 
   if (self->settings->security == RS_SECURITY_TLS)
     {
-      rs_net_tls_handshake_async (G_IO_STREAM (connection),
-                                  self->settings->host,
-                                  self->settings->port,
-                                  self->trust,
-                                  RS_SERVICE_SMTP,
-                                  g_task_get_cancellable (task),
-                                  implicit_tls_cb,
-                                  g_object_ref (task));
+      start_handshake (self, task, implicit_tls_cb);
       return;
     }
 
@@ -974,14 +983,10 @@ auth_done_cb (GObject      *object,
   RsSmtpClient *self = RS_SMTP_CLIENT (object);
   g_autoptr(GTask) task = user_data;
   g_autoptr(RsSmtpReply) reply = NULL;
-  GError *error = NULL;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 235)
     {
@@ -1000,24 +1005,22 @@ base64_of (const char *text)
   return g_base64_encode ((const guchar *)text, strlen (text));
 }
 
+/* AUTH LOGIN: each 334 asks for the next of the username and the
+ * password. */
 static void
-login_password_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
+login_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
 {
   RsSmtpClient *self = RS_SMTP_CLIENT (object);
   g_autoptr(GTask) task = user_data;
   OpData *data = g_task_get_task_data (task);
   g_autoptr(RsSmtpReply) reply = NULL;
-  GError *error = NULL;
   char *encoded;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 334)
     {
@@ -1025,39 +1028,20 @@ login_password_cb (GObject      *object,
       return;
     }
 
-  encoded = base64_of (data->password);
-  exchange_async (self, encoded, NULL, TRUE, g_task_get_cancellable (task),
-                  auth_done_cb, g_object_ref (task));
+  if (!data->username_sent)
+    {
+      data->username_sent = TRUE;
+      encoded = base64_of (self->settings->username);
+      exchange_async (self, encoded, NULL, TRUE, g_task_get_cancellable (task),
+                      login_cb, g_object_ref (task));
+    }
+  else
+    {
+      encoded = base64_of (data->password);
+      exchange_async (self, encoded, NULL, TRUE, g_task_get_cancellable (task),
+                      auth_done_cb, g_object_ref (task));
+    }
   secure_free (encoded);
-}
-
-static void
-login_username_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  RsSmtpClient *self = RS_SMTP_CLIENT (object);
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(RsSmtpReply) reply = NULL;
-  g_autofree char *encoded = NULL;
-  GError *error = NULL;
-
-  reply = exchange_finish (self, result, &error);
-  if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
-
-  if (reply->code != 334)
-    {
-      return_error (self, task, new_authentication_error (self, reply), FALSE);
-      return;
-    }
-
-  encoded = base64_of (self->settings->username);
-  exchange_async (self, encoded, NULL, TRUE, g_task_get_cancellable (task),
-                  login_password_cb, g_object_ref (task));
 }
 
 /* Send */
@@ -1101,14 +1085,10 @@ message_sent_cb (GObject      *object,
   RsSmtpClient *self = RS_SMTP_CLIENT (object);
   g_autoptr(GTask) task = user_data;
   g_autoptr(RsSmtpReply) reply = NULL;
-  GError *error = NULL;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 250)
     {
@@ -1129,14 +1109,10 @@ data_cb (GObject      *object,
   OpData *data = g_task_get_task_data (task);
   g_autoptr(RsSmtpReply) reply = NULL;
   g_autoptr(GBytes) stuffed = NULL;
-  GError *error = NULL;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 354)
     {
@@ -1158,14 +1134,10 @@ recipient_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   OpData *data = g_task_get_task_data (task);
   g_autoptr(RsSmtpReply) reply = NULL;
-  GError *error = NULL;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 250 && reply->code != 251)
     {
@@ -1205,14 +1177,10 @@ mail_from_cb (GObject      *object,
   RsSmtpClient *self = RS_SMTP_CLIENT (object);
   g_autoptr(GTask) task = user_data;
   g_autoptr(RsSmtpReply) reply = NULL;
-  GError *error = NULL;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 250)
     {
@@ -1277,14 +1245,10 @@ quit_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   g_autoptr(RsSmtpReply) reply = NULL;
   g_autoptr(GIOStream) stream = NULL;
-  GError *error = NULL;
 
-  reply = exchange_finish (self, result, &error);
+  reply = exchange_finish_or_fail (self, result, task);
   if (reply == NULL)
-    {
-      return_error (self, task, error, TRUE);
-      return;
-    }
+    return;
 
   if (reply->code != 221)
     g_debug ("QUIT answered with %u", reply->code);
@@ -1594,7 +1558,7 @@ rs_smtp_client_authenticate_async (RsSmtpClient        *self,
     {
       g_free (self->auth_mechanism);
       self->auth_mechanism = g_strdup ("LOGIN");
-      exchange_async (self, "AUTH LOGIN", NULL, TRUE, cancellable, login_username_cb, g_steal_pointer (&task));
+      exchange_async (self, "AUTH LOGIN", NULL, TRUE, cancellable, login_cb, g_steal_pointer (&task));
       return;
     }
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "rs-test-netns.h"
+#include "rs-test-utils.h"
 
 #define START_TIMEOUT_US  (10 * G_USEC_PER_SEC)
 #define SYSTEM_BUNDLE     "/etc/ssl/certs/ca-certificates.crt"
@@ -128,30 +129,6 @@ rs_test_netns_new (void)
   return bed;
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK) &&
-      g_file_test (path, G_FILE_TEST_IS_DIR) &&
-      (dir = g_dir_open (path, 0, NULL)) != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    {
-      g_unlink (path);
-    }
-}
-
 void
 rs_test_netns_free (RsTestNetns *bed)
 {
@@ -170,7 +147,7 @@ rs_test_netns_free (RsTestNetns *bed)
     g_socket_close (bed->hang_sockets->pdata[i], NULL);
 
   if (bed->folder != NULL && g_getenv ("RS_TEST_KEEP_SERVER_FOLDERS") == NULL)
-    remove_tree (bed->folder);
+    rs_test_remove_tree (bed->folder);
 
   g_clear_pointer (&bed->ca, rs_test_ca_unref);
   g_string_free (bed->dns, TRUE);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "rs-test-server.h"
+#include "rs-test-utils.h"
 
 #define DEFAULT_USER      "test@example.test"
 #define HOST              "127.0.0.1"
@@ -222,30 +223,6 @@ make_folder (const char  *path,
   return TRUE;
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK) &&
-      g_file_test (path, G_FILE_TEST_IS_DIR) &&
-      (dir = g_dir_open (path, 0, NULL)) != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    {
-      g_unlink (path);
-    }
-}
-
 static char *
 random_password (void)
 {
@@ -400,7 +377,7 @@ remove_owned_folders_at_exit (void)
   if (owned_folders != NULL && g_getenv ("RS_TEST_KEEP_SERVER_FOLDERS") == NULL)
     {
       for (guint i = 0; i < owned_folders->len; i++)
-        remove_tree (owned_folders->pdata[i]);
+        rs_test_remove_tree (owned_folders->pdata[i]);
     }
   G_UNLOCK (owned_folders);
 }
@@ -529,7 +506,7 @@ rs_test_ca_unref (RsTestCa *ca)
     {
       track_owned_folder (ca->folder, FALSE);
       if (g_getenv ("RS_TEST_KEEP_SERVER_FOLDERS") == NULL)
-        remove_tree (ca->folder);
+        rs_test_remove_tree (ca->folder);
     }
 
   g_free (ca->folder);
@@ -1015,7 +992,7 @@ rs_test_server_free (RsTestServer *server)
   rs_test_server_stop (server);
 
   if (server->folder != NULL && g_getenv ("RS_TEST_KEEP_SERVER_FOLDERS") == NULL)
-    remove_tree (server->folder);
+    rs_test_remove_tree (server->folder);
 
   g_clear_pointer (&server->processes, g_ptr_array_unref);
   g_clear_pointer (&server->ports, g_hash_table_unref);

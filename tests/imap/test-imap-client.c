@@ -22,6 +22,7 @@
 #include "rs-imap-client.h"
 #include "rs-net.h"
 #include "rs-test-server.h"
+#include "rs-test-utils.h"
 
 /* ------------------------------------------------------------- servers */
 
@@ -90,43 +91,14 @@ settings_for (RsTestServer *server,
 
 /* ------------------------------------------------------- running async */
 
-typedef struct
-{
-  GMainLoop    *loop;
-  GAsyncResult *result;
-} Waiter;
-
-static void
-done_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Waiter *waiter = user_data;
-
-  waiter->result = g_object_ref (result);
-  g_main_loop_quit (waiter->loop);
-}
-
-static GAsyncResult *
-wait_for (Waiter *waiter)
-{
-  g_main_loop_run (waiter->loop);
-  g_main_loop_unref (waiter->loop);
-
-  return waiter->result;
-}
-
-#define WAITER_INIT { g_main_loop_new (NULL, FALSE), NULL }
-
 static gboolean
 client_connect (RsImapClient  *client,
                 GError       **error)
 {
-  Waiter waiter = WAITER_INIT;
   g_autoptr(GAsyncResult) result = NULL;
 
-  rs_imap_client_connect_async (client, NULL, done_cb, &waiter);
-  result = wait_for (&waiter);
+  rs_imap_client_connect_async (client, NULL, rs_test_result_cb, &result);
+  rs_test_wait_result (&result);
 
   return rs_imap_client_connect_finish (client, result, error);
 }
@@ -136,11 +108,10 @@ client_authenticate (RsImapClient  *client,
                      const char    *password,
                      GError       **error)
 {
-  Waiter waiter = WAITER_INIT;
   g_autoptr(GAsyncResult) result = NULL;
 
-  rs_imap_client_authenticate_async (client, password, NULL, done_cb, &waiter);
-  result = wait_for (&waiter);
+  rs_imap_client_authenticate_async (client, password, NULL, rs_test_result_cb, &result);
+  rs_test_wait_result (&result);
 
   return rs_imap_client_authenticate_finish (client, result, error);
 }
@@ -149,11 +120,10 @@ static gboolean
 client_logout (RsImapClient  *client,
                GError       **error)
 {
-  Waiter waiter = WAITER_INIT;
   g_autoptr(GAsyncResult) result = NULL;
 
-  rs_imap_client_logout_async (client, NULL, done_cb, &waiter);
-  result = wait_for (&waiter);
+  rs_imap_client_logout_async (client, NULL, rs_test_result_cb, &result);
+  rs_test_wait_result (&result);
 
   return rs_imap_client_logout_finish (client, result, error);
 }
@@ -164,11 +134,10 @@ run_check (const RsServerSettings  *settings,
            const char              *password,
            GError                 **error)
 {
-  Waiter waiter = WAITER_INIT;
   g_autoptr(GAsyncResult) result = NULL;
 
-  rs_imap_check_async (settings, trust, password, NULL, done_cb, &waiter);
-  result = wait_for (&waiter);
+  rs_imap_check_async (settings, trust, password, NULL, rs_test_result_cb, &result);
+  rs_test_wait_result (&result);
 
   g_assert_true (RS_IS_IMAP_CLIENT (rs_imap_check_get_client (result)));
 

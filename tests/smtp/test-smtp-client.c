@@ -12,6 +12,7 @@
 #include "rs-net.h"
 #include "rs-smtp-client.h"
 #include "rs-test-server.h"
+#include "rs-test-utils.h"
 
 /*
  * RsSmtpClient against a real Exim on loopback, started by the harness.
@@ -34,31 +35,6 @@ static char *test_ca_folder;
 
 /* Helpers */
 
-typedef struct
-{
-  GAsyncResult *result;
-} Waiter;
-
-static void
-got_result_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  Waiter *waiter = user_data;
-
-  g_assert_null (waiter->result);
-  waiter->result = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_for (Waiter *waiter)
-{
-  while (waiter->result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return waiter->result;
-}
-
 static void
 log_error (gboolean      ok,
            GError      **error)
@@ -73,12 +49,11 @@ static gboolean
 run_connect (RsSmtpClient  *client,
              GError       **error)
 {
-  Waiter waiter = { NULL };
+  g_autoptr(GAsyncResult) result = NULL;
   gboolean ok;
 
-  rs_smtp_client_connect_async (client, NULL, got_result_cb, &waiter);
-  ok = rs_smtp_client_connect_finish (client, wait_for (&waiter), error);
-  g_clear_object (&waiter.result);
+  rs_smtp_client_connect_async (client, NULL, rs_test_result_cb, &result);
+  ok = rs_smtp_client_connect_finish (client, rs_test_wait_result (&result), error);
   log_error (ok, error);
 
   return ok;
@@ -89,12 +64,11 @@ run_authenticate (RsSmtpClient  *client,
                   const char    *password,
                   GError       **error)
 {
-  Waiter waiter = { NULL };
+  g_autoptr(GAsyncResult) result = NULL;
   gboolean ok;
 
-  rs_smtp_client_authenticate_async (client, password, NULL, got_result_cb, &waiter);
-  ok = rs_smtp_client_authenticate_finish (client, wait_for (&waiter), error);
-  g_clear_object (&waiter.result);
+  rs_smtp_client_authenticate_async (client, password, NULL, rs_test_result_cb, &result);
+  ok = rs_smtp_client_authenticate_finish (client, rs_test_wait_result (&result), error);
   log_error (ok, error);
 
   return ok;
@@ -108,12 +82,11 @@ run_send (RsSmtpClient        *client,
           GError             **error)
 {
   g_autoptr(GBytes) bytes = g_bytes_new (message, strlen (message));
-  Waiter waiter = { NULL };
+  g_autoptr(GAsyncResult) result = NULL;
   gboolean ok;
 
-  rs_smtp_client_send_async (client, from, to, bytes, NULL, got_result_cb, &waiter);
-  ok = rs_smtp_client_send_finish (client, wait_for (&waiter), error);
-  g_clear_object (&waiter.result);
+  rs_smtp_client_send_async (client, from, to, bytes, NULL, rs_test_result_cb, &result);
+  ok = rs_smtp_client_send_finish (client, rs_test_wait_result (&result), error);
   log_error (ok, error);
 
   return ok;
@@ -123,12 +96,11 @@ static gboolean
 run_quit (RsSmtpClient  *client,
           GError       **error)
 {
-  Waiter waiter = { NULL };
+  g_autoptr(GAsyncResult) result = NULL;
   gboolean ok;
 
-  rs_smtp_client_quit_async (client, NULL, got_result_cb, &waiter);
-  ok = rs_smtp_client_quit_finish (client, wait_for (&waiter), error);
-  g_clear_object (&waiter.result);
+  rs_smtp_client_quit_async (client, NULL, rs_test_result_cb, &result);
+  ok = rs_smtp_client_quit_finish (client, rs_test_wait_result (&result), error);
   log_error (ok, error);
 
   return ok;
@@ -596,7 +568,7 @@ test_check (void)
   g_autoptr(RsServerSettings) settings = NULL;
   g_autoptr(RsTrust) trust = NULL;
   g_autoptr(GError) error = NULL;
-  Waiter waiter = { NULL };
+  g_autoptr(GAsyncResult) result = NULL;
 
   if (!exim_usable ())
     return;
@@ -608,27 +580,27 @@ test_check (void)
                                      RS_SECURITY_STARTTLS,
                                      rs_test_server_get_user (server));
 
-  rs_smtp_check_async (settings, trust, rs_test_server_get_password (server), NULL, got_result_cb, &waiter);
-  g_assert_true (rs_smtp_check_finish (wait_for (&waiter), &error));
+  rs_smtp_check_async (settings, trust, rs_test_server_get_password (server), NULL, rs_test_result_cb, &result);
+  g_assert_true (rs_smtp_check_finish (rs_test_wait_result (&result), &error));
   g_assert_no_error (error);
-  g_clear_object (&waiter.result);
+  g_clear_object (&result);
 
-  rs_smtp_check_async (settings, trust, "wrong", NULL, got_result_cb, &waiter);
-  g_assert_false (rs_smtp_check_finish (wait_for (&waiter), &error));
+  rs_smtp_check_async (settings, trust, "wrong", NULL, rs_test_result_cb, &result);
+  g_assert_false (rs_smtp_check_finish (rs_test_wait_result (&result), &error));
   assert_smtp_error (error, RS_ERROR_AUTHENTICATION);
   g_assert_nonnull (rs_error_get_server_text (error));
-  g_clear_object (&waiter.result);
+  g_clear_object (&result);
   g_clear_error (&error);
 
   /* The sign-in's test cancelled: silent, not an error to show. */
   {
     g_autoptr(GCancellable) cancellable = g_cancellable_new ();
 
-    rs_smtp_check_async (settings, trust, "wrong", cancellable, got_result_cb, &waiter);
+    rs_smtp_check_async (settings, trust, "wrong", cancellable, rs_test_result_cb, &result);
     g_cancellable_cancel (cancellable);
-    g_assert_false (rs_smtp_check_finish (wait_for (&waiter), &error));
+    g_assert_false (rs_smtp_check_finish (rs_test_wait_result (&result), &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    g_clear_object (&waiter.result);
+    g_clear_object (&result);
   }
 }
 
@@ -1078,37 +1050,18 @@ test_cancel (void)
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *received = NULL;
-  Waiter waiter = { NULL };
+  g_autoptr(GAsyncResult) result = NULL;
 
-  rs_smtp_client_connect_async (client, cancellable, got_result_cb, &waiter);
+  rs_smtp_client_connect_async (client, cancellable, rs_test_result_cb, &result);
   g_timeout_add_once (200, (GSourceOnceFunc)g_cancellable_cancel, cancellable);
-  g_assert_false (rs_smtp_client_connect_finish (client, wait_for (&waiter), &error));
+  g_assert_false (rs_smtp_client_connect_finish (client, rs_test_wait_result (&result), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_clear_object (&waiter.result);
+  g_clear_object (&result);
 
   received = hostile_peer_finish (peer);
 }
 
 /* Setup */
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-
-  g_rmdir (path);
-}
 
 int
 main (int   argc,
@@ -1156,7 +1109,7 @@ main (int   argc,
   ret = g_test_run ();
 
   g_clear_pointer (&test_ca, rs_test_ca_unref);
-  remove_tree (test_ca_folder);
+  rs_test_remove_tree (test_ca_folder);
   g_free (test_ca_folder);
 
   return ret;

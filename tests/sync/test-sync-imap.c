@@ -13,36 +13,9 @@
 #include "rs-imap-client.h"
 #include "rs-imap-parser.h"
 #include "rs-test-server.h"
+#include "rs-test-utils.h"
 
 /* ------------------------------------------------------------- running */
-
-typedef struct
-{
-  GMainLoop    *loop;
-  GAsyncResult *result;
-} Waiter;
-
-static void
-done_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Waiter *waiter = user_data;
-
-  waiter->result = g_object_ref (result);
-  g_main_loop_quit (waiter->loop);
-}
-
-static GAsyncResult *
-wait_for (Waiter *waiter)
-{
-  g_main_loop_run (waiter->loop);
-  g_main_loop_unref (waiter->loop);
-
-  return waiter->result;
-}
-
-#define WAITER_INIT { g_main_loop_new (NULL, FALSE), NULL }
 
 /* The filter used by most tests: accept messages whose In-Reply-To or
  * References name a "tracked" Message-ID. */
@@ -95,12 +68,11 @@ fetch (RsBackend          *backend,
        gboolean           *reset,
        GError            **error)
 {
-  Waiter waiter = WAITER_INIT;
   g_autoptr(GAsyncResult) result = NULL;
 
   rs_backend_fetch_replies_async (backend, cursor, filter, filter_data, NULL, NULL,
-                                  done_cb, &waiter);
-  result = wait_for (&waiter);
+                                  rs_test_result_cb, &result);
+  rs_test_wait_result (&result);
 
   return rs_backend_fetch_replies_finish (backend, result, new_cursor, reset, error);
 }
@@ -108,12 +80,11 @@ fetch (RsBackend          *backend,
 static void
 close_backend (RsBackend *backend)
 {
-  Waiter waiter = WAITER_INIT;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  rs_backend_close_async (backend, NULL, done_cb, &waiter);
-  result = wait_for (&waiter);
+  rs_backend_close_async (backend, NULL, rs_test_result_cb, &result);
+  rs_test_wait_result (&result);
   rs_backend_close_finish (backend, result, &error);
   g_assert_no_error (error);
 }
@@ -473,36 +444,32 @@ test_examine_status (void)
   client = rs_imap_client_new (settings, trust);
 
   {
-    Waiter w = WAITER_INIT;
     g_autoptr(GAsyncResult) r = NULL;
 
-    rs_imap_client_connect_async (client, NULL, done_cb, &w);
-    r = wait_for (&w);
+    rs_imap_client_connect_async (client, NULL, rs_test_result_cb, &r);
+    rs_test_wait_result (&r);
     g_assert_true (rs_imap_client_connect_finish (client, r, &error));
   }
   {
-    Waiter w = WAITER_INIT;
     g_autoptr(GAsyncResult) r = NULL;
 
-    rs_imap_client_authenticate_async (client, rs_test_server_get_password (server), NULL, done_cb, &w);
-    r = wait_for (&w);
+    rs_imap_client_authenticate_async (client, rs_test_server_get_password (server), NULL, rs_test_result_cb, &r);
+    rs_test_wait_result (&r);
     g_assert_true (rs_imap_client_authenticate_finish (client, r, &error));
   }
   {
-    Waiter w = WAITER_INIT;
     g_autoptr(GAsyncResult) r = NULL;
 
-    rs_imap_client_status_async (client, "INBOX", NULL, done_cb, &w);
-    r = wait_for (&w);
+    rs_imap_client_status_async (client, "INBOX", NULL, rs_test_result_cb, &r);
+    rs_test_wait_result (&r);
     g_assert_true (rs_imap_client_status_finish (client, r, &status, &error));
     g_assert_no_error (error);
   }
   {
-    Waiter w = WAITER_INIT;
     g_autoptr(GAsyncResult) r = NULL;
 
-    rs_imap_client_examine_async (client, "INBOX", NULL, done_cb, &w);
-    r = wait_for (&w);
+    rs_imap_client_examine_async (client, "INBOX", NULL, rs_test_result_cb, &r);
+    rs_test_wait_result (&r);
     g_assert_true (rs_imap_client_examine_finish (client, r, &examined, &error));
     g_assert_no_error (error);
   }
@@ -518,19 +485,17 @@ test_examine_status (void)
   g_assert_cmpuint (status.exists, ==, 3);
 
   {
-    Waiter w = WAITER_INIT;
     g_autoptr(GAsyncResult) r = NULL;
 
-    rs_imap_client_noop_async (client, NULL, done_cb, &w);
-    r = wait_for (&w);
+    rs_imap_client_noop_async (client, NULL, rs_test_result_cb, &r);
+    rs_test_wait_result (&r);
     g_assert_true (rs_imap_client_noop_finish (client, r, &error));
   }
   {
-    Waiter w = WAITER_INIT;
     g_autoptr(GAsyncResult) r = NULL;
 
-    rs_imap_client_logout_async (client, NULL, done_cb, &w);
-    r = wait_for (&w);
+    rs_imap_client_logout_async (client, NULL, rs_test_result_cb, &r);
+    rs_test_wait_result (&r);
     g_assert_true (rs_imap_client_logout_finish (client, r, &error));
   }
 

@@ -11,6 +11,7 @@
 #include "rs-error.h"
 #include "rs-reply-store.h"
 #include "rs-reply-store-private.h"
+#include "rs-test-utils.h"
 
 #define ACCOUNT "acct-1"
 #define TRACKED "sent-1@shop.example.com"
@@ -34,28 +35,10 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  remove_tree (f->dir);
+  rs_test_remove_tree (f->dir);
   g_free (f->path);
   g_free (f->dir);
 }

@@ -8,6 +8,7 @@
 #include "rs-error.h"
 #include "rs-reporter.h"
 #include "rs-test-reporting-server.h"
+#include "rs-test-utils.h"
 
 /* The reporter against a LOCAL Retailsphere server: the harness's
  * rs-test-reporting-server, a fake allowed because Retailsphere's real API
@@ -70,23 +71,6 @@ make_reporter (RsTestReportingServer *server,
   return reporter;
 }
 
-static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_result (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return *result;
-}
-
 static RsReportResult *
 send_batch (RsReporter *reporter,
             GPtrArray  *replies)
@@ -95,8 +79,8 @@ send_batch (RsReporter *reporter,
   g_autoptr(GError) error = NULL;
   RsReportResult *report;
 
-  rs_reporter_send_batch_async (reporter, replies, NULL, result_cb, &result);
-  report = rs_reporter_send_batch_finish (reporter, wait_result (&result), &error);
+  rs_reporter_send_batch_async (reporter, replies, NULL, rs_test_result_cb, &result);
+  report = rs_reporter_send_batch_finish (reporter, rs_test_wait_result (&result), &error);
   g_assert_no_error (error);
   g_assert_nonnull (report);
 
@@ -321,8 +305,8 @@ test_outbox (Fixture       *f,
 
   rs_test_reporting_server_add_outbox (f->server, "ob 1/2", ACCOUNT_ADDRESS,
                                        "From: shop@example.com\r\nTo: c@example.org\r\nSubject: Quote\r\n\r\nHello\r\n");
-  rs_reporter_fetch_outbox_async (reporter, ACCOUNT_ID, NULL, result_cb, &result);
-  items = rs_reporter_fetch_outbox_finish (reporter, wait_result (&result), &error);
+  rs_reporter_fetch_outbox_async (reporter, ACCOUNT_ID, NULL, rs_test_result_cb, &result);
+  items = rs_reporter_fetch_outbox_finish (reporter, rs_test_wait_result (&result), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (items->len, ==, 1);
   item = g_ptr_array_index (items, 0);
@@ -331,8 +315,8 @@ test_outbox (Fixture       *f,
   raw = g_bytes_get_data (item->raw, &size);
   g_assert_true (size > 20 && memcmp (raw, "From: shop@example.com\r\n", 24) == 0);
 
-  rs_reporter_mark_outbox_sent_async (reporter, item->id, "rs.1@example.com", NULL, result_cb, &marked);
-  g_assert_true (rs_reporter_mark_outbox_sent_finish (reporter, wait_result (&marked), &error));
+  rs_reporter_mark_outbox_sent_async (reporter, item->id, "rs.1@example.com", NULL, rs_test_result_cb, &marked);
+  g_assert_true (rs_reporter_mark_outbox_sent_finish (reporter, rs_test_wait_result (&marked), &error));
   g_assert_no_error (error);
   g_assert_cmpuint (f->server->marked_sent->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (f->server->marked_sent, 0), ==, "ob 1/2 rs.1@example.com");
@@ -347,8 +331,8 @@ test_outbox_unauthorized (Fixture       *f,
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GError) error = NULL;
 
-  rs_reporter_fetch_outbox_async (reporter, ACCOUNT_ID, NULL, result_cb, &result);
-  items = rs_reporter_fetch_outbox_finish (reporter, wait_result (&result), &error);
+  rs_reporter_fetch_outbox_async (reporter, ACCOUNT_ID, NULL, rs_test_result_cb, &result);
+  items = rs_reporter_fetch_outbox_finish (reporter, rs_test_wait_result (&result), &error);
   g_assert_null (items);
   g_assert_error (error, RS_ERROR, RS_ERROR_AUTHENTICATION);
 }

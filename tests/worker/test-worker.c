@@ -13,6 +13,7 @@
 #include "rs-secret-store.h"
 #include "rs-test-reporting-server.h"
 #include "rs-test-server.h"
+#include "rs-test-utils.h"
 #include "rs-worker.h"
 
 /* The background worker end to end: retailsphere-accounts send / sync /
@@ -61,23 +62,6 @@ servers_available (void)
   return TRUE;
 }
 
-static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-iterate_until (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return *result;
-}
-
 static GSubprocessLauncher *
 cli_launcher (Fixture *f)
 {
@@ -120,8 +104,8 @@ cli (Fixture    *f,
 
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) args->pdata, &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, stdin_text, NULL, result_cb, &result);
-  g_subprocess_communicate_utf8_finish (process, iterate_until (&result), &f->out, &f->err, &error);
+  g_subprocess_communicate_utf8_async (process, stdin_text, NULL, rs_test_result_cb, &result);
+  g_subprocess_communicate_utf8_finish (process, rs_test_wait_result (&result), &f->out, &f->err, &error);
   g_assert_no_error (error);
   f->status = g_subprocess_get_exit_status (process);
 
@@ -280,13 +264,13 @@ save_token (const char *token)
 
   if (token != NULL)
     {
-      rs_secret_store_save_api_token_async (token, NULL, result_cb, &result);
-      rs_secret_store_save_api_token_finish (iterate_until (&result), &error);
+      rs_secret_store_save_api_token_async (token, NULL, rs_test_result_cb, &result);
+      rs_secret_store_save_api_token_finish (rs_test_wait_result (&result), &error);
     }
   else
     {
-      rs_secret_store_delete_async (RS_SECRET_RETAILSPHERE_ID, NULL, result_cb, &result);
-      rs_secret_store_delete_finish (iterate_until (&result), &error);
+      rs_secret_store_delete_async (RS_SECRET_RETAILSPHERE_ID, NULL, rs_test_result_cb, &result);
+      rs_secret_store_delete_finish (rs_test_wait_result (&result), &error);
     }
   g_assert_no_error (error);
 }
@@ -890,7 +874,7 @@ test_sync_until_stopped (Fixture       *f,
   launcher = cli_launcher (f);
   process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("RS_CLI"), "sync", f->account_id, NULL);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, result_cb, &result);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, rs_test_result_cb, &result);
 
   end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < end)
@@ -901,7 +885,7 @@ test_sync_until_stopped (Fixture       *f,
   g_assert_null (result);  /* still watching */
   g_subprocess_send_signal (process, SIGTERM);
 
-  g_subprocess_communicate_utf8_finish (process, iterate_until (&result), &out, &err, &error);
+  g_subprocess_communicate_utf8_finish (process, rs_test_wait_result (&result), &out, &err, &error);
   g_assert_no_error (error);
   g_test_message ("stdout: %s\nstderr: %s", out, err);
   g_assert_true (g_subprocess_get_if_exited (process));

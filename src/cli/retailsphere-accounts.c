@@ -32,12 +32,22 @@
 #define EXIT_USAGE  2
 #define MAX_PASSWORD_LENGTH 4096
 
+/* Runs the main loop until one asynchronous call is over. */
 typedef struct
 {
   GMainLoop    *loop;
   GAsyncResult *result;
   gboolean      json;
 } Waiter;
+
+static void
+waiter_clear (Waiter *waiter)
+{
+  g_clear_pointer (&waiter->loop, g_main_loop_unref);
+  g_clear_object (&waiter->result);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Waiter, waiter_clear)
 
 static const struct {
   const char *name;
@@ -66,16 +76,33 @@ usage_summary (void)
   return g_string_free (str, FALSE);
 }
 
+/* @pretty: over several lines; otherwise one line per value */
 static void
-print_json (JsonNode *node)
+print_json_full (JsonNode *node,
+                 gboolean  pretty)
 {
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autofree char *text = NULL;
 
   json_generator_set_root (generator, node);
-  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_pretty (generator, pretty);
   text = json_generator_to_data (generator, NULL);
   g_print ("%s\n", text);
+}
+
+static void
+print_json (JsonNode *node)
+{
+  print_json_full (node, TRUE);
+}
+
+/* Prints what @builder built. */
+static void
+print_json_builder (JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+
+  print_json (root);
 }
 
 static const char *
@@ -110,7 +137,6 @@ report_error (const GError *error,
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "error");
@@ -162,8 +188,7 @@ report_error (const GError *error,
       json_builder_end_object (builder);
       json_builder_end_object (builder);
 
-      root = json_builder_get_root (builder);
-      print_json (root);
+      print_json_builder (builder);
     }
   else
     {
@@ -216,13 +241,43 @@ usage_error (GOptionContext *context,
 }
 
 static gboolean
+argv_wants_json (int    argc,
+                 char **argv)
+{
+  for (int i = 0; i < argc; i++)
+    if (g_strcmp0 (argv[i], "--json") == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+/* A command's options: its name as the summary (usage_error() repeats
+ * it), what it does as the description. */
+static GOptionContext *
+command_context_new (const char         *name,
+                     const char         *parameter,
+                     const char         *description,
+                     const GOptionEntry *entries)
+{
+  GOptionContext *context = g_option_context_new (parameter);
+
+  g_option_context_set_summary (context, name);
+  g_option_context_set_description (context, description);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+
+  return context;
+}
+
+/* A bad option is reported as JSON when --json was among the arguments,
+ * whether or not parsing got that far. */
+static gboolean
 parse_options (GOptionContext  *context,
                int             *argc,
                char          ***argv,
-               gboolean         json,
                int             *status)
 {
   g_autoptr(GError) error = NULL;
+  gboolean json = argv_wants_json (*argc, *argv);
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
@@ -233,15 +288,15 @@ parse_options (GOptionContext  *context,
   return TRUE;
 }
 
-static gboolean
-argv_wants_json (int    argc,
-                 char **argv)
+static int
+unknown_account_error (GOptionContext *context,
+                       gboolean        json,
+                       const char     *id)
 {
-  for (int i = 0; i < argc; i++)
-    if (g_strcmp0 (argv[i], "--json") == 0)
-      return TRUE;
+  g_autofree char *message =
+    g_strdup_printf (_("No account has the ID “%s” (see “retailsphere-accounts list”)"), id);
 
-  return FALSE;
+  return usage_error (context, json, message);
 }
 
 static RsAccountStore *
@@ -272,10 +327,21 @@ waiter_done_cb (GObject      *object,
 }
 
 static void
-wait_for (Waiter *waiter)
+waiter_init (Waiter   *waiter,
+             gboolean  json)
+{
+  waiter->loop = g_main_loop_new (NULL, FALSE);
+  waiter->json = json;
+}
+
+/* Returns: (transfer none): the result handed to waiter_done_cb() */
+static GAsyncResult *
+waiter_wait (Waiter *waiter)
 {
   if (waiter->result == NULL)
     g_main_loop_run (waiter->loop);
+
+  return waiter->result;
 }
 
 static void
@@ -357,11 +423,8 @@ command_list (int    argc,
     { NULL }
   };
 
-  context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, "list");
-  g_option_context_set_description (context, _(commands[0].summary));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+  context = command_context_new ("list", NULL, _(commands[0].summary), entries);
+  if (!parse_options (context, &argc, &argv, &status))
     return status;
 
   if (argc > 1)
@@ -375,7 +438,6 @@ command_list (int    argc,
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_array (builder);
       for (guint i = 0; i < n; i++)
@@ -399,8 +461,7 @@ command_list (int    argc,
         }
       json_builder_end_array (builder);
 
-      root = json_builder_get_root (builder);
-      print_json (root);
+      print_json_builder (builder);
       return 0;
     }
 
@@ -520,7 +581,6 @@ command_add_imap (int    argc,
   g_autoptr(RsImapRequest) request = rs_imap_request_new ();
   g_autoptr(RsAccount) account = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *email = NULL, *display_name = NULL;
   g_autofree char *imap_host = NULL, *imap_port = NULL, *imap_security = NULL, *imap_username = NULL;
   g_autofree char *smtp_host = NULL, *smtp_port = NULL, *smtp_security = NULL, *smtp_username = NULL;
@@ -529,7 +589,7 @@ command_add_imap (int    argc,
   char *password = NULL;
   gboolean password_stdin = FALSE;
   gboolean json = FALSE;
-  Waiter waiter = { 0 };
+  g_auto(Waiter) waiter = { 0 };
   int status = 0;
   const GOptionEntry entries[] = {
     { "email", 0, 0, G_OPTION_ARG_STRING, &email, N_("The account’s email address"), N_("ADDRESS") },
@@ -549,11 +609,8 @@ command_add_imap (int    argc,
     { NULL }
   };
 
-  context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, "add-imap");
-  g_option_context_set_description (context, _(commands[1].summary));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+  context = command_context_new ("add-imap", NULL, _(commands[1].summary), entries);
+  if (!parse_options (context, &argc, &argv, &status))
     return status;
 
   if (argc > 1)
@@ -605,18 +662,13 @@ command_add_imap (int    argc,
   if (!read_password (&password, &error))
     return report_error (error, json);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  waiter.loop = loop;
-  waiter.json = json;
-
+  waiter_init (&waiter, json);
   setup = rs_account_setup_new (store);
   g_signal_connect (setup, "step", G_CALLBACK (setup_step_cb), &waiter);
   rs_account_setup_add_async (setup, request, password, NULL, waiter_done_cb, &waiter);
   secret_password_free (password);
-  wait_for (&waiter);
 
-  account = rs_account_setup_add_finish (setup, waiter.result, &error);
-  g_clear_object (&waiter.result);
+  account = rs_account_setup_add_finish (setup, waiter_wait (&waiter), &error);
 
   if (account == NULL)
     return report_error (error, json);
@@ -624,14 +676,12 @@ command_add_imap (int    argc,
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "id");
       json_builder_add_string_value (builder, rs_account_get_id (account));
       json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      print_json (root);
+      print_json_builder (builder);
     }
   else
     g_print ("%s\n", rs_account_get_id (account));
@@ -648,23 +698,19 @@ command_check_or_remove (int       argc,
   g_autoptr(RsAccountStore) store = NULL;
   g_autoptr(RsAccountSetup) setup = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
   const char *name = remove ? "remove" : "check";
   RsAccount *account;
   gboolean json = FALSE;
   gboolean ok;
-  Waiter waiter = { 0 };
+  g_auto(Waiter) waiter = { 0 };
   int status = 0;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { NULL }
   };
 
-  context = g_option_context_new (_("ID"));
-  g_option_context_set_summary (context, name);
-  g_option_context_set_description (context, _(commands[remove ? 3 : 2].summary));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+  context = command_context_new (name, _("ID"), _(commands[remove ? 3 : 2].summary), entries);
+  if (!parse_options (context, &argc, &argv, &status))
     return status;
 
   if (argc != 2)
@@ -675,32 +721,22 @@ command_check_or_remove (int       argc,
 
   account = rs_account_store_lookup (store, argv[1]);
   if (account == NULL)
-    {
-      g_autofree char *message =
-        g_strdup_printf (_("No account has the ID “%s” (see “retailsphere-accounts list”)"), argv[1]);
-      return usage_error (context, json, message);
-    }
+    return unknown_account_error (context, json, argv[1]);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  waiter.loop = loop;
-  waiter.json = json;
-
+  waiter_init (&waiter, json);
   setup = rs_account_setup_new (store);
 
   if (remove)
     {
       rs_account_setup_remove_async (setup, argv[1], NULL, waiter_done_cb, &waiter);
-      wait_for (&waiter);
-      ok = rs_account_setup_remove_finish (setup, waiter.result, &error);
+      ok = rs_account_setup_remove_finish (setup, waiter_wait (&waiter), &error);
     }
   else
     {
       g_signal_connect (setup, "step", G_CALLBACK (setup_step_cb), &waiter);
       rs_account_setup_check_async (setup, account, NULL, waiter_done_cb, &waiter);
-      wait_for (&waiter);
-      ok = rs_account_setup_check_finish (setup, waiter.result, &error);
+      ok = rs_account_setup_check_finish (setup, waiter_wait (&waiter), &error);
     }
-  g_clear_object (&waiter.result);
 
   if (!ok)
     return report_error (error, json);
@@ -708,7 +744,6 @@ command_check_or_remove (int       argc,
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "id");
@@ -716,8 +751,7 @@ command_check_or_remove (int       argc,
       json_builder_set_member_name (builder, remove ? "removed" : "ok");
       json_builder_add_boolean_value (builder, TRUE);
       json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      print_json (root);
+      print_json_builder (builder);
     }
   else if (remove)
     g_print (_("Removed %s\n"), argv[1]);
@@ -760,21 +794,17 @@ command_discover (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(RsDetector) detector = NULL;
   g_autoptr(RsDetectResult) result = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GError) error = NULL;
   gboolean json = FALSE;
-  Waiter waiter = { 0 };
+  g_auto(Waiter) waiter = { 0 };
   int status = 0;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { NULL }
   };
 
-  context = g_option_context_new (_("EMAIL"));
-  g_option_context_set_summary (context, "discover");
-  g_option_context_set_description (context, _(commands[4].summary));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+  context = command_context_new ("discover", _("EMAIL"), _(commands[4].summary), entries);
+  if (!parse_options (context, &argc, &argv, &status))
     return status;
 
   if (argc != 2)
@@ -783,16 +813,11 @@ command_discover (int    argc,
   if (!rs_validate_address (argv[1], &error))
     return report_error (error, json);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  waiter.loop = loop;
-  waiter.json = json;
-
+  waiter_init (&waiter, json);
   detector = rs_detector_new ();
   g_signal_connect (detector, "source-changed", G_CALLBACK (discover_changed_cb), &waiter);
   rs_detector_run_async (detector, argv[1], NULL, waiter_done_cb, &waiter);
-  wait_for (&waiter);
-  result = rs_detector_run_finish (detector, waiter.result, &error);
-  g_clear_object (&waiter.result);
+  result = rs_detector_run_finish (detector, waiter_wait (&waiter), &error);
 
   if (result == NULL)
     return report_error (error, json);
@@ -800,7 +825,6 @@ command_discover (int    argc,
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "candidates");
@@ -857,8 +881,7 @@ command_discover (int    argc,
       json_builder_end_array (builder);
       json_builder_end_object (builder);
 
-      root = json_builder_get_root (builder);
-      print_json (root);
+      print_json_builder (builder);
     }
   else if (result->candidates->len == 0)
     g_print ("\n%s\n", _("No settings were found. Enter the servers yourself, or ask your provider for them."));
@@ -924,9 +947,7 @@ sync_state_changed_cb (RsWorker       *worker,
   if (run->json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
       g_autoptr(JsonNode) root = NULL;
-      g_autofree char *text = NULL;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "account");
@@ -940,9 +961,7 @@ sync_state_changed_cb (RsWorker       *worker,
         json_builder_add_null_value (builder);
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
-      json_generator_set_root (generator, root);
-      text = json_generator_to_data (generator, NULL);
-      g_print ("%s\n", text);
+      print_json_full (root, FALSE);
     }
   else if (detail != NULL)
     g_print ("%s: %s — %s\n", account_id, rs_account_state_to_string (state), detail);
@@ -995,14 +1014,12 @@ command_sync (int    argc,
     { NULL }
   };
 
-  context = g_option_context_new (_("[ID]"));
-  g_option_context_set_summary (context, "sync");
-  g_option_context_set_description (context,
-                                    _("Sends queued messages, looks for replies and reports them. "
-                                      "Without --once it keeps watching until interrupted "
-                                      "(Ctrl+C), printing each account’s state as it changes."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+  context = command_context_new ("sync", _("[ID]"),
+                                 _("Sends queued messages, looks for replies and reports them. "
+                                 "Without --once it keeps watching until interrupted "
+                                 "(Ctrl+C), printing each account’s state as it changes."),
+                                 entries);
+  if (!parse_options (context, &argc, &argv, &status))
     return status;
 
   if (argc > 2)
@@ -1012,11 +1029,7 @@ command_sync (int    argc,
     return status;
 
   if (argc == 2 && rs_account_store_lookup (store, argv[1]) == NULL)
-    {
-      g_autofree char *message =
-        g_strdup_printf (_("No account has the ID “%s” (see “retailsphere-accounts list”)"), argv[1]);
-      return usage_error (context, json, message);
-    }
+    return unknown_account_error (context, json, argv[1]);
 
   loop = g_main_loop_new (NULL, FALSE);
   run.loop = loop;
@@ -1065,17 +1078,15 @@ command_replies (int    argc,
     { NULL }
   };
 
-  context = g_option_context_new (_("[ID]"));
-  g_option_context_set_summary (context, "replies");
-  g_option_context_set_description (context,
-                                    _("Lists the replies found to messages sent through Retailsphere: "
-                                      "exactly the fields that are (or will be) reported, never a body.\n\n"
-                                      "With --json: an array of objects with “account” (the account ID, "
-                                      "as in “retailsphere-accounts list”), “tracked_message_id”, "
-                                      "“message_id”, “from” ({“name”, “address”}), “date”, “subject”, "
-                                      "“reported” (true or false) and “reported_at”."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+  context = command_context_new ("replies", _("[ID]"),
+                                 _("Lists the replies found to messages sent through Retailsphere: "
+                                 "exactly the fields that are (or will be) reported, never a body.\n\n"
+                                 "With --json: an array of objects with “account” (the account ID, "
+                                 "as in “retailsphere-accounts list”), “tracked_message_id”, "
+                                 "“message_id”, “from” ({“name”, “address”}), “date”, “subject”, "
+                                 "“reported” (true or false) and “reported_at”."),
+                                 entries);
+  if (!parse_options (context, &argc, &argv, &status))
     return status;
 
   if (argc > 2)
@@ -1128,28 +1139,25 @@ command_send (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(RsAccountStore) store = NULL;
   g_autoptr(RsWorker) worker = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GBytes) eml = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *message_id = NULL;
   g_autofree char *contents = NULL;
   gsize length;
   gboolean json = FALSE;
-  Waiter waiter = { 0 };
+  g_auto(Waiter) waiter = { 0 };
   int status = 0;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { NULL }
   };
 
-  context = g_option_context_new (_("ID FILE.eml"));
-  g_option_context_set_summary (context, "send");
-  g_option_context_set_description (context,
-                                    _("Sends an RFC 5322 message through the account and watches for its replies. "
-                                      "Recipients are its To, Cc and Bcc. A message without a Message-ID gets one; "
-                                      "the Message-ID used is printed. A message is never sent twice."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, argv_wants_json (argc, argv), &status))
+  context = command_context_new ("send", _("ID FILE.eml"),
+                                 _("Sends an RFC 5322 message through the account and watches for its replies. "
+                                 "Recipients are its To, Cc and Bcc. A message without a Message-ID gets one; "
+                                 "the Message-ID used is printed. A message is never sent twice."),
+                                 entries);
+  if (!parse_options (context, &argc, &argv, &status))
     return status;
 
   if (argc != 3)
@@ -1159,11 +1167,7 @@ command_send (int    argc,
     return status;
 
   if (rs_account_store_lookup (store, argv[1]) == NULL)
-    {
-      g_autofree char *message =
-        g_strdup_printf (_("No account has the ID “%s” (see “retailsphere-accounts list”)"), argv[1]);
-      return usage_error (context, json, message);
-    }
+    return unknown_account_error (context, json, argv[1]);
 
   if (!g_file_get_contents (argv[2], &contents, &length, &error))
     {
@@ -1172,15 +1176,10 @@ command_send (int    argc,
     }
   eml = g_bytes_new_take (g_steal_pointer (&contents), length);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  waiter.loop = loop;
-  waiter.json = json;
-
+  waiter_init (&waiter, json);
   worker = rs_worker_new (store, NULL);
   rs_worker_send_async (worker, argv[1], eml, NULL, waiter_done_cb, &waiter);
-  wait_for (&waiter);
-  message_id = rs_worker_send_finish (worker, waiter.result, &error);
-  g_clear_object (&waiter.result);
+  message_id = rs_worker_send_finish (worker, waiter_wait (&waiter), &error);
   rs_worker_stop (worker);
 
   if (message_id == NULL)
@@ -1189,14 +1188,12 @@ command_send (int    argc,
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "message_id");
       json_builder_add_string_value (builder, message_id);
       json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      print_json (root);
+      print_json_builder (builder);
     }
   else
     g_print ("%s\n", message_id);

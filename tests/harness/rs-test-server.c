@@ -1240,6 +1240,79 @@ rs_test_dovecot_append (RsTestServer  *server,
                       NULL);
 }
 
+gboolean
+rs_test_dovecot_doveadm (RsTestServer        *server,
+                         const char * const  *args,
+                         char               **output,
+                         GError             **error)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  g_return_val_if_fail (server != NULL, FALSE);
+  g_return_val_if_fail (g_strcmp0 (server->kind, "dovecot") == 0, FALSE);
+  g_return_val_if_fail (args != NULL, FALSE);
+
+  g_ptr_array_add (argv, (gpointer) "/usr/bin/doveadm");
+  g_ptr_array_add (argv, (gpointer) "-c");
+  g_ptr_array_add (argv, server->config_path);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  /* stdout and stderr apart: a search prints one line per message. */
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, output ? 0 : G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, output ? &out : NULL, &err, &status, error))
+    return FALSE;
+
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      g_set_error (error, G_SPAWN_EXIT_ERROR, 1, "doveadm failed: %s", err ? err : "");
+      return FALSE;
+    }
+
+  if (output != NULL)
+    *output = g_steal_pointer (&out);
+
+  return TRUE;
+}
+
+void
+rs_test_dovecot_assert_no_bodies (RsTestServer *server,
+                                  guint         min_sessions)
+{
+  guint sessions = 0;
+
+  g_return_if_fail (server != NULL);
+  g_return_if_fail (g_strcmp0 (server->kind, "dovecot") == 0);
+
+  for (guint attempt = 0; attempt < 100; attempt++)
+    {
+      g_autofree char *log = rs_test_server_read_log (server);
+      g_auto(GStrv) lines = g_strsplit (log != NULL ? log : "", "\n", -1);
+
+      sessions = 0;
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          const char *counters = strstr (lines[i], "body_count=");
+
+          if (counters == NULL || strstr (lines[i], "imap(") == NULL)
+            continue;
+          sessions++;
+          if (strstr (counters, "body_count=0 body_bytes=0") != counters)
+            g_error ("A session fetched a body: %s", lines[i]);
+        }
+
+      if (sessions >= min_sessions)
+        break;
+      g_usleep (50 * 1000);
+    }
+
+  g_assert_cmpuint (sessions, >=, min_sessions);
+}
+
 /* ---- Exim ---- */
 
 static char *

@@ -118,6 +118,18 @@ gboolean      rs_test_dovecot_append       (RsTestServer               *server,
                                             const char                 *mailbox,
                                             const char                 *message,
                                             GError                    **error);
+/* Runs doveadm with the configuration of a Dovecot server and ARGS (a
+ * NULL-terminated list).  OUTPUT, when not NULL, gets its standard output;
+ * an error carries its standard error. */
+gboolean      rs_test_dovecot_doveadm      (RsTestServer               *server,
+                                            const char * const         *args,
+                                            char                      **output,
+                                            GError                    **error);
+/* Waits (a little) until at least MIN_SESSIONS IMAP sessions have logged
+ * out of a Dovecot server, and fails the test unless every session in its
+ * log fetched no body at all. */
+void          rs_test_dovecot_assert_no_bodies (RsTestServer *server,
+                                                guint         min_sessions);
 
 const char   *rs_test_server_get_host      (RsTestServer *server);
 guint16       rs_test_server_get_port      (RsTestServer *server,

@@ -197,62 +197,6 @@ append_n (RsTestServer *server,
     }
 }
 
-static void
-run_doveadm (RsTestServer        *server,
-             const char * const  *args)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, g_strdup ("/usr/bin/doveadm"));
-  g_ptr_array_add (argv, g_strdup ("-c"));
-  g_ptr_array_add (argv, g_build_filename (rs_test_server_get_folder (server), "dovecot.conf", NULL));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (args[i]));
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("doveadm failed: %s", err);
-}
-
-/* Dovecot logs each IMAP session's counters at logout.  Every session of
- * ours must have fetched no body at all. */
-static void
-assert_no_bodies (RsTestServer *server,
-                  guint         min_sessions)
-{
-  guint sessions = 0;
-
-  for (guint attempt = 0; attempt < 100; attempt++)
-    {
-      g_autofree char *log = rs_test_server_read_log (server);
-      g_auto(GStrv) lines = g_strsplit (log != NULL ? log : "", "\n", -1);
-
-      sessions = 0;
-      for (guint i = 0; lines[i] != NULL; i++)
-        {
-          const char *counters = strstr (lines[i], "body_count=");
-
-          if (counters == NULL || strstr (lines[i], "imap(") == NULL)
-            continue;
-          sessions++;
-          if (strstr (counters, "body_count=0 body_bytes=0") != counters)
-            g_error ("A session fetched a body: %s", lines[i]);
-        }
-
-      if (sessions >= min_sessions)
-        break;
-      g_usleep (50 * 1000);
-    }
-
-  g_assert_cmpuint (sessions, >=, min_sessions);
-}
-
 /* ---------------------------------------------------------- pure tests */
 
 /* No builder can name a body; the response side drops any body item. */
@@ -499,7 +443,7 @@ test_examine_status (void)
     g_assert_true (rs_imap_client_logout_finish (client, r, &error));
   }
 
-  assert_no_bodies (server, 1);
+  rs_test_dovecot_assert_no_bodies (server, 1);
 }
 
 /* 25 messages in chunks of 10: three commands, every header exact. */
@@ -558,7 +502,7 @@ test_fetch_chunks (void)
   g_assert_true (g_str_has_prefix (cursor, "imap1:"));
 
   close_backend (RS_BACKEND (backend));
-  assert_no_bodies (server, 1);
+  rs_test_dovecot_assert_no_bodies (server, 1);
 }
 
 /* Only the messages the filter accepts have their other fields fetched;
@@ -642,7 +586,7 @@ test_two_phase_and_cursor (void)
   g_assert_cmpstr (cursor2, !=, cursor);
 
   close_backend (RS_BACKEND (backend));
-  assert_no_bodies (server, 1);
+  rs_test_dovecot_assert_no_bodies (server, 1);
   g_ptr_array_unref (filter.tracked);
 }
 
@@ -676,9 +620,11 @@ test_uidvalidity_change (void)
   {
     g_autofree char *validity = g_strdup_printf ("%u", before.uidvalidity + 1000);
 
-    run_doveadm (server, (const char * const[]) { "mailbox", "update", "-u",
-                                                  rs_test_server_get_user (server),
-                                                  "--uid-validity", validity, "INBOX", NULL });
+    rs_test_dovecot_doveadm (server, (const char * const[]) { "mailbox", "update", "-u",
+                                                              rs_test_server_get_user (server),
+                                                              "--uid-validity", validity, "INBOX", NULL },
+                             NULL, &error);
+    g_assert_no_error (error);
   }
 
   n_calls = 0;
@@ -691,7 +637,7 @@ test_uidvalidity_change (void)
   g_assert_cmpuint (after.uidvalidity, ==, before.uidvalidity + 1000);
 
   close_backend (RS_BACKEND (backend));
-  assert_no_bodies (server, 2);
+  rs_test_dovecot_assert_no_bodies (server, 2);
 }
 
 typedef struct
@@ -785,7 +731,7 @@ test_idle_wakes (void)
 
   g_main_loop_unref (ws.loop);
   close_backend (RS_BACKEND (backend));
-  assert_no_bodies (server, 1);
+  rs_test_dovecot_assert_no_bodies (server, 1);
 }
 
 /* Without IDLE: polling finds new mail too. */
@@ -839,7 +785,7 @@ test_poll_wakes (void)
 
   g_main_loop_unref (ws.loop);
   close_backend (RS_BACKEND (backend));
-  assert_no_bodies (server, 1);
+  rs_test_dovecot_assert_no_bodies (server, 1);
 }
 
 /* 2,000 messages: fetched in bounded chunks, found completely. */
@@ -900,7 +846,7 @@ test_large_mailbox (void)
   g_assert_cmpuint (stats->n_candidates, ==, n / 100);
 
   close_backend (RS_BACKEND (backend));
-  assert_no_bodies (server, 1);
+  rs_test_dovecot_assert_no_bodies (server, 1);
   g_ptr_array_unref (filter.tracked);
 }
 

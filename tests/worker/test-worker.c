@@ -125,30 +125,6 @@ parse_json (const char *text)
   return json_node_copy (json_parser_get_root (parser));
 }
 
-static void
-run_doveadm (Fixture             *f,
-             const char * const  *args,
-             char               **out)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, g_strdup ("/usr/bin/doveadm"));
-  g_ptr_array_add (argv, g_strdup ("-c"));
-  g_ptr_array_add (argv, g_build_filename (rs_test_server_get_folder (f->imap), "dovecot.conf", NULL));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (args[i]));
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, out ? 0 : G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("doveadm failed: %s", err);
-}
-
 /* How many messages in INBOX carry this Message-ID. */
 static guint
 count_in_inbox (Fixture    *f,
@@ -157,11 +133,13 @@ count_in_inbox (Fixture    *f,
   g_autofree char *out = NULL;
   g_autofree char *bracketed = g_strdup_printf ("<%s>", message_id);
   g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
   guint n = 0;
 
-  run_doveadm (f, (const char * const[]) { "search", "-u", rs_test_server_get_user (f->imap),
-                                           "mailbox", "INBOX", "header", "Message-ID", bracketed, NULL },
-               &out);
+  rs_test_dovecot_doveadm (f->imap, (const char * const[]) { "search", "-u", rs_test_server_get_user (f->imap),
+                                                             "mailbox", "INBOX", "header", "Message-ID", bracketed, NULL },
+                           &out, &error);
+  g_assert_no_error (error);
   lines = g_strsplit (out ? out : "", "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     n += *g_strstrip (lines[i]) != '\0';
@@ -186,39 +164,6 @@ wait_in_inbox (Fixture    *f,
     }
 
   return n;
-}
-
-/* Dovecot logs each IMAP session's counters at logout: every session must
- * have fetched no body at all. */
-static void
-assert_no_bodies (Fixture *f,
-                  guint    min_sessions)
-{
-  guint sessions = 0;
-
-  for (guint attempt = 0; attempt < 100; attempt++)
-    {
-      g_autofree char *log = rs_test_server_read_log (f->imap);
-      g_auto(GStrv) lines = g_strsplit (log != NULL ? log : "", "\n", -1);
-
-      sessions = 0;
-      for (guint i = 0; lines[i] != NULL; i++)
-        {
-          const char *counters = strstr (lines[i], "body_count=");
-
-          if (counters == NULL || strstr (lines[i], "imap(") == NULL)
-            continue;
-          sessions++;
-          if (strstr (counters, "body_count=0 body_bytes=0") != counters)
-            g_error ("A session fetched a body: %s", lines[i]);
-        }
-
-      if (sessions >= min_sessions)
-        break;
-      g_usleep (50 * 1000);
-    }
-
-  g_assert_cmpuint (sessions, >=, min_sessions);
 }
 
 static void
@@ -447,7 +392,7 @@ test_send (Fixture       *f,
   cli (f, NULL, "sync", "--once", f->account_id, NULL);
   g_assert_cmpint (f->status, ==, 0);
   g_assert_cmpuint (rs_reply_store_list_replies (store, NULL, NULL)->len, ==, 0);
-  assert_no_bodies (f, 1);
+  rs_test_dovecot_assert_no_bodies (f->imap, 1);
 }
 
 /* Which messages count as replies, each recorded once, reported once. */
@@ -460,6 +405,7 @@ test_replies (Fixture       *f,
   g_autoptr(JsonNode) root3 = NULL;
   g_autofree char *tracked = NULL;
   g_autofree char *msg = NULL;
+  g_autoptr(GError) error = NULL;
   JsonArray *replies;
   JsonObject *reply;
   guint posts;
@@ -507,7 +453,7 @@ test_replies (Fixture       *f,
   /* Not signed in to Retailsphere: kept and queued. */
   cli (f, NULL, "sync", "--once", NULL);
   g_assert_cmpint (f->status, ==, 0);
-  assert_no_bodies (f, 1);
+  rs_test_dovecot_assert_no_bodies (f->imap, 1);
 
   replies = list_replies (f, &root);
   g_assert_cmpuint (json_array_get_length (replies), ==, 3);
@@ -543,8 +489,10 @@ test_replies (Fixture       *f,
 
   /* A new UIDVALIDITY: the mailbox is scanned again, nothing is recorded
    * or reported twice, and a new reply still is. */
-  run_doveadm (f, (const char * const[]) { "mailbox", "update", "-u", rs_test_server_get_user (f->imap),
-                                           "--uid-validity", "777", "INBOX", NULL }, NULL);
+  rs_test_dovecot_doveadm (f->imap, (const char * const[]) { "mailbox", "update", "-u", rs_test_server_get_user (f->imap),
+                                                             "--uid-validity", "777", "INBOX", NULL },
+                           NULL, &error);
+  g_assert_no_error (error);
   msg = g_strdup_printf ("From: " CUSTOMER "\nSubject: Re: again\nMessage-ID: <r4@customer.example.org>\n"
                          "In-Reply-To: <%s>\n\nOne more\n", tracked);
   append (f, msg);
@@ -561,7 +509,7 @@ test_replies (Fixture       *f,
 
       g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (f->reporting->per_message, id)), ==, 1);
     }
-  assert_no_bodies (f, 4);
+  rs_test_dovecot_assert_no_bodies (f->imap, 4);
 }
 
 /* The Retailsphere outbox: each item sent once, with our Message-ID,
@@ -599,7 +547,7 @@ test_outbox (Fixture       *f,
   g_assert_cmpint (f->status, ==, 0);
   g_usleep (300 * 1000);
   g_assert_cmpuint (count_in_inbox (f, tracked->message_id), ==, 1);
-  assert_no_bodies (f, 2);
+  rs_test_dovecot_assert_no_bodies (f->imap, 2);
 }
 
 /* RsWorker in this process: watching with IDLE, a reply delivered is
@@ -709,7 +657,7 @@ test_watch (Fixture       *f,
   g_assert_cmpuint (found->len, ==, 1);
   g_assert_cmpstr (((RsReply *) g_ptr_array_index (found, 0))->message_id, ==, "w1@customer.example.org");
   g_array_unref (seen.states);
-  assert_no_bodies (f, 1);
+  rs_test_dovecot_assert_no_bodies (f->imap, 1);
 }
 
 /* SIGKILL at random points of send and sync, then a restart: nothing
@@ -849,7 +797,7 @@ test_sigkill (Fixture       *f,
       g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (f->reporting->per_message, reply->message_id)), ==, 1);
     }
   g_assert_cmpuint (g_hash_table_size (f->reporting->stored), ==, n_replies);
-  assert_no_bodies (f, rounds);
+  rs_test_dovecot_assert_no_bodies (f->imap, rounds);
 }
 
 /* "sync ID" without --once watches until SIGTERM, printing each state,
@@ -894,7 +842,7 @@ test_sync_until_stopped (Fixture       *f,
   idle = g_strdup_printf ("%s: idle\n", f->account_id);
   g_assert_nonnull (strstr (out, syncing));
   g_assert_nonnull (strstr (out, idle));
-  assert_no_bodies (f, 1);
+  rs_test_dovecot_assert_no_bodies (f->imap, 1);
 }
 
 /* A refused Retailsphere token: reporting pauses and says so, the
@@ -931,7 +879,7 @@ test_reporting_auth (Fixture       *f,
   g_assert_cmpint (f->status, ==, 0);
   g_assert_cmpuint (g_hash_table_size (f->reporting->stored), ==, 1);
   g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (f->reporting->per_message, "a1@customer.example.org")), ==, 1);
-  assert_no_bodies (f, 2);
+  rs_test_dovecot_assert_no_bodies (f->imap, 2);
 }
 
 int

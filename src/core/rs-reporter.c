@@ -846,14 +846,42 @@ rs_reporter_send_batch_finish (RsReporter    *self,
 
 /* The outbox */
 
+/* The body of a successful answer to the task's message, or %NULL once
+ * @task has failed. */
+static GBytes *
+outbox_read_finish (GTask        *task,
+                    GObject      *session,
+                    GAsyncResult *result)
+{
+  SoupMessage *message = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (session), result, &error);
+  if (error != NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_error (task, transport_error (error));
+      return NULL;
+    }
+
+  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (message)))
+    {
+      g_task_return_error (task, status_error (message, body));
+      return NULL;
+    }
+
+  return g_steal_pointer (&body);
+}
+
 static void
 outbox_read_cb (GObject      *object,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SoupMessage *message = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) rs_outbox_item_free);
@@ -862,21 +890,9 @@ outbox_read_cb (GObject      *object,
   JsonNode *root;
   JsonNode *messages;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
-  if (error != NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_error (task, transport_error (error));
-      return;
-    }
-
-  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (message)))
-    {
-      g_task_return_error (task, status_error (message, body));
-      return;
-    }
+  body = outbox_read_finish (task, object, result);
+  if (body == NULL)
+    return;
 
   data = g_bytes_get_data (body, &size);
   if (size > MAX_RESPONSE_BYTES ||
@@ -985,27 +1001,11 @@ outbox_marked_cb (GObject      *object,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SoupMessage *message = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) body = NULL;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
-  if (error != NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_error (task, transport_error (error));
-      return;
-    }
-
-  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (message)))
-    {
-      g_task_return_error (task, status_error (message, body));
-      return;
-    }
-
-  g_task_return_boolean (task, TRUE);
+  body = outbox_read_finish (task, object, result);
+  if (body != NULL)
+    g_task_return_boolean (task, TRUE);
 }
 
 /**

@@ -28,26 +28,6 @@ typedef struct
 
 static guint count_secrets (const char *account_id);
 
-static gboolean
-servers_available (void)
-{
-  g_autofree char *reason = NULL;
-
-  if (g_getenv ("RS_TEST_SESSION") == NULL)
-    {
-      g_test_skip ("needs the private keyring session of tests/harness/rs-session-run");
-      return FALSE;
-    }
-
-  if (!rs_test_dovecot_available (&reason) || !rs_test_exim_available (&reason))
-    {
-      g_test_skip (reason);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
 static void
 start_servers (Fixture    *f,
                RsTestCert  certificate,
@@ -163,7 +143,7 @@ test_add_check_remove (Fixture       *f,
   g_autofree char *contents = NULL;
   const char *ca_file;
 
-  if (!servers_available ())
+  if (!rs_test_require_session_mail_servers ())
     return;
 
   start_servers (f, RS_TEST_CERT_VALID, NULL);
@@ -205,7 +185,7 @@ static void
 test_add_starttls (Fixture       *f,
                    gconstpointer  data)
 {
-  if (!servers_available ())
+  if (!rs_test_require_session_mail_servers ())
     return;
 
   start_servers (f, RS_TEST_CERT_VALID, NULL);
@@ -227,7 +207,7 @@ test_wrong_password (Fixture       *f,
 {
   g_autoptr(JsonObject) error = NULL;
 
-  if (!servers_available ())
+  if (!rs_test_require_session_mail_servers ())
     return;
 
   start_servers (f, RS_TEST_CERT_VALID, NULL);
@@ -254,7 +234,7 @@ test_smtp_refuses (Fixture       *f,
 {
   g_autoptr(JsonObject) error = NULL;
 
-  if (!servers_available ())
+  if (!rs_test_require_session_mail_servers ())
     return;
 
   start_servers (f, RS_TEST_CERT_VALID, "a different password");
@@ -286,7 +266,7 @@ test_certificate_pinning (Fixture       *f,
   g_autofree char *contents = NULL;
   JsonObject *certificate;
 
-  if (!servers_available ())
+  if (!rs_test_require_session_mail_servers ())
     return;
 
   start_servers (f, RS_TEST_CERT_SELF_SIGNED, NULL);
@@ -337,7 +317,7 @@ test_unreachable (Fixture       *f,
   g_autofree char *closed_port = NULL;
   guint16 port;
 
-  if (!servers_available ())
+  if (!rs_test_require_session_mail_servers ())
     return;
 
   f->secrets_before = count_secrets (NULL);

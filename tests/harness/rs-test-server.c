@@ -1313,6 +1313,26 @@ rs_test_dovecot_assert_no_bodies (RsTestServer *server,
   g_assert_cmpuint (sessions, >=, min_sessions);
 }
 
+gboolean
+rs_test_require_session_mail_servers (void)
+{
+  g_autofree char *reason = NULL;
+
+  if (g_getenv ("RS_TEST_SESSION") == NULL)
+    {
+      g_test_skip ("needs the private keyring session of tests/harness/rs-session-run");
+      return FALSE;
+    }
+
+  if (!rs_test_dovecot_available (&reason) || !rs_test_exim_available (&reason))
+    {
+      g_test_skip (reason);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /* ---- Exim ---- */
 
 static char *

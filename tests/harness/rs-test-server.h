@@ -98,6 +98,10 @@ typedef struct
 
 gboolean      rs_test_dovecot_available    (char                       **reason);
 gboolean      rs_test_exim_available       (char                       **reason);
+/* For a test that talks to Dovecot and Exim with the keyring of the
+ * private session of tests/harness/rs-session-run: TRUE when it can run;
+ * else it skips the test (g_test_skip, with the reason) and is FALSE. */
+gboolean      rs_test_require_session_mail_servers (void);
 
 /* IMAP: ports "imaps" (implicit TLS) and "imap" (STARTTLS, or plain with
  * no_starttls).  Log: every login and logout, with

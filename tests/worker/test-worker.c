@@ -42,26 +42,6 @@ typedef struct
 
 /* ------------------------------------------------------------ helpers */
 
-static gboolean
-servers_available (void)
-{
-  g_autofree char *reason = NULL;
-
-  if (g_getenv ("RS_TEST_SESSION") == NULL)
-    {
-      g_test_skip ("needs the private keyring session of tests/harness/rs-session-run");
-      return FALSE;
-    }
-
-  if (!rs_test_dovecot_available (&reason) || !rs_test_exim_available (&reason))
-    {
-      g_test_skip (reason);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
 static GSubprocessLauncher *
 cli_launcher (Fixture *f)
 {
@@ -252,7 +232,7 @@ fixture_set_up (Fixture       *f,
   f->home = g_dir_make_tmp ("rs-worker-XXXXXX", &error);
   g_assert_no_error (error);
 
-  if (!servers_available ())
+  if (!rs_test_require_session_mail_servers ())
     return;
 
   save_token (NULL);
@@ -279,8 +259,6 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autofree char *command = g_strdup_printf ("rm -rf '%s'", f->home);
-
   if (f->account_id != NULL)
     cli (f, NULL, "remove", f->account_id, NULL);
   if (f->imap != NULL)
@@ -288,7 +266,7 @@ fixture_tear_down (Fixture       *f,
   g_clear_pointer (&f->reporting, rs_test_reporting_server_free);
   g_clear_pointer (&f->smtp, rs_test_server_free);
   g_clear_pointer (&f->imap, rs_test_server_free);
-  g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL);
+  rs_test_remove_tree (f->home);
   g_free (f->home);
   g_free (f->account_id);
   g_free (f->out);

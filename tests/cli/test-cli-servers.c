@@ -133,6 +133,18 @@ assert_nothing_saved (Fixture *f)
   g_assert_cmpuint (count_secrets (NULL), ==, f->secrets_before);
 }
 
+/* add-imap --json on the implicit-TLS ports, trusting the test CA. */
+static void
+add_imap_tls_json (Fixture    *f,
+                   const char *password_line)
+{
+  run_cli (&f->run, password_line, "add-imap", "--json",
+           "--email", rs_test_server_get_user (f->imap),
+           "--imap-host", "localhost", "--imap-port", f->imaps_port,
+           "--smtp-host", "localhost", "--smtp-port", f->smtps_port,
+           "--ca-file", rs_test_server_get_ca_file (f->imap), "--password-stdin", NULL);
+}
+
 static void
 test_add_check_remove (Fixture       *f,
                        gconstpointer  data)
@@ -141,19 +153,13 @@ test_add_check_remove (Fixture       *f,
   g_autoptr(JsonObject) checked = NULL;
   g_autofree char *id = NULL;
   g_autofree char *contents = NULL;
-  const char *ca_file;
 
   if (!rs_test_require_session_mail_servers ())
     return;
 
   start_servers (f, RS_TEST_CERT_VALID, NULL);
-  ca_file = rs_test_server_get_ca_file (f->imap);
 
-  run_cli (&f->run, "correct horse\n", "add-imap", "--json",
-           "--email", rs_test_server_get_user (f->imap),
-           "--imap-host", "localhost", "--imap-port", f->imaps_port,
-           "--smtp-host", "localhost", "--smtp-port", f->smtps_port,
-           "--ca-file", ca_file, "--password-stdin", NULL);
+  add_imap_tls_json (f, "correct horse\n");
   g_assert_cmpint (f->run.status, ==, 0);
   added = parse_json_object (f->run.out);
   id = g_strdup (json_object_get_string_member (added, "id"));
@@ -212,11 +218,7 @@ test_wrong_password (Fixture       *f,
 
   start_servers (f, RS_TEST_CERT_VALID, NULL);
 
-  run_cli (&f->run, "wrong horse\n", "add-imap", "--json",
-           "--email", rs_test_server_get_user (f->imap),
-           "--imap-host", "localhost", "--imap-port", f->imaps_port,
-           "--smtp-host", "localhost", "--smtp-port", f->smtps_port,
-           "--ca-file", rs_test_server_get_ca_file (f->imap), "--password-stdin", NULL);
+  add_imap_tls_json (f, "wrong horse\n");
   g_assert_cmpint (f->run.status, ==, 1);
   error = parse_error_json (f->run.out);
   g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "authentication");
@@ -239,11 +241,7 @@ test_smtp_refuses (Fixture       *f,
 
   start_servers (f, RS_TEST_CERT_VALID, "a different password");
 
-  run_cli (&f->run, "correct horse\n", "add-imap", "--json",
-           "--email", rs_test_server_get_user (f->imap),
-           "--imap-host", "localhost", "--imap-port", f->imaps_port,
-           "--smtp-host", "localhost", "--smtp-port", f->smtps_port,
-           "--ca-file", rs_test_server_get_ca_file (f->imap), "--password-stdin", NULL);
+  add_imap_tls_json (f, "correct horse\n");
   g_assert_cmpint (f->run.status, ==, 1);
   error = parse_error_json (f->run.out);
   g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "authentication");

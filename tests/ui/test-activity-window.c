@@ -773,57 +773,24 @@ test_screenshots (Fixture       *fixture,
                   gconstpointer  data)
 {
   int width = GPOINTER_TO_INT (data);
-  const char *dir = g_getenv ("RS_SCREENSHOT_DIR");
+  g_autofree char *file_name = g_strdup_printf ("activity-%d.png", width);
   RsActivityWindow *window;
-  g_autofree char *file = NULL;
-  g_autofree char *crop = NULL;
-  g_autoptr(GError) error = NULL;
-  int status;
 
-  if (dir == NULL)
-    {
-      g_test_skip ("Set RS_SCREENSHOT_DIR to take screenshots");
-      return;
-    }
-
-  if (!require_display ())
+  if (!require_screenshot_dir () || !require_display ())
     return;
 
   fill_three_replies (fixture);
   window = present_activity (fixture, width);
-  settle (400);
-
-  file = g_strdup_printf ("%s/activity-%d.png", dir, width);
-  crop = g_strdup_printf ("%dx%d+0+0",
-                          gtk_widget_get_width (GTK_WIDGET (window)),
-                          gtk_widget_get_height (GTK_WIDGET (window)));
-
-  {
-    const char *argv[] = { "import", "-window", "root", "-crop", crop, file, NULL };
-
-    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                  NULL, NULL, &status, &error);
-    g_assert_no_error (error);
-    g_spawn_check_wait_status (status, &error);
-    g_assert_no_error (error);
-  }
+  save_screenshot (GTK_WIDGET (window), file_name);
 }
 
 static void
 test_sign_in_screenshot (Fixture       *fixture,
                          gconstpointer  data)
 {
-  const char *dir = g_getenv ("RS_SCREENSHOT_DIR");
   GtkWindow *dialog;
-  g_autoptr(GError) error = NULL;
 
-  if (dir == NULL)
-    {
-      g_test_skip ("Set RS_SCREENSHOT_DIR to take screenshots");
-      return;
-    }
-
-  if (!require_display ())
+  if (!require_screenshot_dir () || !require_display ())
     return;
 
   dialog = GTK_WINDOW (rs_retailsphere_dialog_new (NULL, FALSE));
@@ -834,22 +801,7 @@ test_sign_in_screenshot (Fixture       *fixture,
   type_into (find_widget (GTK_WIDGET (dialog), is_row_titled, "Server address"), "http://retailsphere.example.com");
   type_into (find_widget (GTK_WIDGET (dialog), is_row_titled, "API token"), "rs_live_0123456789");
   gtk_widget_activate_action (GTK_WIDGET (dialog), "retailsphere.sign-in", NULL);
-  settle (400);
-
-  {
-    g_autofree char *file = g_strdup_printf ("%s/retailsphere-sign-in-360.png", dir);
-    g_autofree char *crop = g_strdup_printf ("%dx%d+0+0",
-                                             gtk_widget_get_width (GTK_WIDGET (dialog)),
-                                             gtk_widget_get_height (GTK_WIDGET (dialog)));
-    const char *argv[] = { "import", "-window", "root", "-crop", crop, file, NULL };
-    int status;
-
-    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                  NULL, NULL, &status, &error);
-    g_assert_no_error (error);
-    g_spawn_check_wait_status (status, &error);
-    g_assert_no_error (error);
-  }
+  save_screenshot (GTK_WIDGET (dialog), "retailsphere-sign-in-360.png");
 }
 
 int

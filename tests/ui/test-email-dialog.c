@@ -1040,28 +1040,9 @@ take_screenshot (Fixture    *fixture,
                  const char *name,
                  int         width)
 {
-  const char *dir = g_getenv ("RS_SCREENSHOT_DIR");
-  g_autofree char *file = NULL;
-  g_autofree char *crop = NULL;
-  g_autoptr(GError) error = NULL;
-  int status;
+  g_autofree char *file_name = g_strdup_printf ("email-dialog-%s-%d.png", name, width);
 
-  settle (400);
-
-  file = g_strdup_printf ("%s/email-dialog-%s-%d.png", dir, name, width);
-  crop = g_strdup_printf ("%dx%d+0+0",
-                          gtk_widget_get_width (GTK_WIDGET (fixture->dialog)),
-                          gtk_widget_get_height (GTK_WIDGET (fixture->dialog)));
-
-  {
-    const char *argv[] = { "import", "-window", "root", "-crop", crop, file, NULL };
-
-    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                  NULL, NULL, &status, &error);
-    g_assert_no_error (error);
-    g_spawn_check_wait_status (status, &error);
-    g_assert_no_error (error);
-  }
+  save_screenshot (GTK_WIDGET (fixture->dialog), file_name);
 }
 
 static void
@@ -1083,13 +1064,7 @@ test_screenshots (Fixture       *fixture,
   g_autoptr(GError) auth_error = NULL;
   g_autoptr(GError) cert_error = new_certificate_error ();
 
-  if (g_getenv ("RS_SCREENSHOT_DIR") == NULL)
-    {
-      g_test_skip ("Set RS_SCREENSHOT_DIR to take screenshots");
-      return;
-    }
-
-  if (!require_display ())
+  if (!require_screenshot_dir () || !require_display ())
     return;
 
   /* The main window would cover the dialog on a screen without a window

@@ -266,3 +266,42 @@ destroy_toplevels (void)
 
   settle (50);
 }
+
+/* Screenshots are not tests: they are taken only when asked for. */
+gboolean
+require_screenshot_dir (void)
+{
+  if (g_getenv ("RS_SCREENSHOT_DIR") != NULL)
+    return TRUE;
+
+  g_test_skip ("Set RS_SCREENSHOT_DIR to take screenshots");
+
+  return FALSE;
+}
+
+/* Once @window has settled, takes its picture from the top left of the
+ * Xvfb screen with import(1), as RS_SCREENSHOT_DIR/@file_name. */
+void
+save_screenshot (GtkWidget  *window,
+                 const char *file_name)
+{
+  g_autofree char *file = NULL;
+  g_autofree char *crop = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  settle (400);
+
+  file = g_build_filename (g_getenv ("RS_SCREENSHOT_DIR"), file_name, NULL);
+  crop = g_strdup_printf ("%dx%d+0+0", gtk_widget_get_width (window), gtk_widget_get_height (window));
+
+  {
+    const char *argv[] = { "import", "-window", "root", "-crop", crop, file, NULL };
+
+    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                  NULL, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_spawn_check_wait_status (status, &error);
+    g_assert_no_error (error);
+  }
+}

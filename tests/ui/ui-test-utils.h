@@ -54,4 +54,8 @@ void              click_response          (AdwMessageDialog *dialog,
                                            const char       *label);
 void              destroy_toplevels       (void);
 
+gboolean          require_screenshot_dir  (void);
+void              save_screenshot         (GtkWidget        *window,
+                                           const char       *file_name);
+
 G_END_DECLS

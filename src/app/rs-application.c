@@ -649,3 +649,34 @@ rs_application_set_signed_in (RsApplication *self,
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SIGNED_IN]);
 }
+
+/**
+ * rs_application_create_settings:
+ * @consequence: what goes missing without the schema, for the warning
+ *
+ * The application's settings, where the schema is installed.
+ *
+ * Returns: (transfer full) (nullable): the settings, or %NULL (with a
+ *   warning) without the schema
+ */
+GSettings *
+rs_application_create_settings (const char *consequence)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  g_return_val_if_fail (consequence != NULL, NULL);
+
+  /* The schema keeps the base id, so that a development build shares the
+   * user's settings. */
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, BASE_APP_ID, TRUE);
+
+  if (schema == NULL)
+    {
+      g_warning ("The settings schema %s is not installed; %s", BASE_APP_ID, consequence);
+      return NULL;
+    }
+
+  return g_settings_new_full (schema, NULL, NULL);
+}

@@ -18,5 +18,6 @@ char           *rs_application_get_reply_store_path (RsApplication *self);
 gboolean        rs_application_get_signed_in     (RsApplication *self);
 void            rs_application_set_signed_in     (RsApplication *self,
                                                   gboolean       signed_in);
+GSettings      *rs_application_create_settings   (const char    *consequence);
 
 G_END_DECLS

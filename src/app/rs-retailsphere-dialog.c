@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "rs-application.h"
 #include "rs-retailsphere-dialog.h"
 #include "rs-retailsphere-server.h"
 #include "rs-secret-store.h"
@@ -200,25 +201,6 @@ entry_activated_cb (RsRetailsphereDialog *self,
   gtk_widget_activate_action (GTK_WIDGET (self), "retailsphere.sign-in", NULL);
 }
 
-static GSettings *
-create_settings (void)
-{
-  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  if (source != NULL)
-    schema = g_settings_schema_source_lookup (source, BASE_APP_ID, TRUE);
-
-  if (schema == NULL)
-    {
-      g_warning ("The settings schema %s is not installed; the server address cannot be saved",
-                 BASE_APP_ID);
-      return NULL;
-    }
-
-  return g_settings_new_full (schema, NULL, NULL);
-}
-
 static void
 rs_retailsphere_dialog_constructed (GObject *object)
 {
@@ -349,7 +331,7 @@ rs_retailsphere_dialog_init (RsRetailsphereDialog *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
-  self->settings = create_settings ();
+  self->settings = rs_application_create_settings ("the server address cannot be saved");
 
   if (self->settings != NULL)
     {

@@ -46,27 +46,6 @@ enum {
 
 static GParamSpec *properties [N_PROPS];
 
-static GSettings *
-rs_window_create_settings (void)
-{
-  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  /* The schema keeps the base id, so that a development build shares the
-   * user's settings. */
-  if (source != NULL)
-    schema = g_settings_schema_source_lookup (source, BASE_APP_ID, TRUE);
-
-  if (schema == NULL)
-    {
-      g_warning ("The settings schema %s is not installed; the window size will not be kept",
-                 BASE_APP_ID);
-      return NULL;
-    }
-
-  return g_settings_new_full (schema, NULL, NULL);
-}
-
 static void
 rs_window_restore_size (RsWindow *self)
 {
@@ -495,7 +474,7 @@ rs_window_init (RsWindow *self)
   avatar_text = rs_avatar_text (g_get_real_name (), g_get_user_name ());
   adw_avatar_set_text (self->avatar, avatar_text);
 
-  self->settings = rs_window_create_settings ();
+  self->settings = rs_application_create_settings ("the window size will not be kept");
   rs_window_restore_size (self);
 
   g_signal_connect (self, "notify::application", G_CALLBACK (application_changed_cb), NULL);

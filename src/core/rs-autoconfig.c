@@ -400,7 +400,7 @@ typedef struct
   GUri         *uri;
   GByteArray   *buffer;
   guint         redirects;
-  guint         timeout_id;
+  GSource      *timeout;       /* on the caller's thread-default context */
   gulong        cancelled_id;
   GCancellable *caller_cancellable;
   gboolean      insecure;
@@ -413,7 +413,11 @@ static void send_next (GTask *task);
 static void
 fetch_free (Fetch *fetch)
 {
-  g_clear_handle_id (&fetch->timeout_id, g_source_remove);
+  if (fetch->timeout != NULL)
+    {
+      g_source_destroy (fetch->timeout);
+      g_clear_pointer (&fetch->timeout, g_source_unref);
+    }
   if (fetch->caller_cancellable != NULL)
     g_cancellable_disconnect (fetch->caller_cancellable, fetch->cancelled_id);
   g_clear_object (&fetch->caller_cancellable);
@@ -430,7 +434,6 @@ fetch_timeout_cb (gpointer user_data)
 {
   Fetch *fetch = user_data;
 
-  fetch->timeout_id = 0;
   fetch->timed_out = TRUE;
   g_cancellable_cancel (fetch->cancellable);
 
@@ -644,7 +647,11 @@ rs_autoconfig_fetch_async (SoupSession         *session,
       fetch->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb),
                                                    fetch->cancellable, NULL);
     }
-  fetch->timeout_id = g_timeout_add_seconds (timeout_seconds, fetch_timeout_cb, fetch);
+  /* Milliseconds, not g_timeout_add_seconds(): that one may fire up to a
+   * second early, and only on the global default context. */
+  fetch->timeout = g_timeout_source_new (timeout_seconds * 1000);
+  g_source_set_callback (fetch->timeout, fetch_timeout_cb, fetch, NULL);
+  g_source_attach (fetch->timeout, g_main_context_get_thread_default ());
 
   send_next (g_steal_pointer (&task));
 }

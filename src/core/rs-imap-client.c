@@ -132,7 +132,8 @@ watchdog_start (GCancellable *parent,
     }
   /* On the caller's thread-default context: the background worker runs
    * its own GMainContext in a thread of its own. */
-  source = g_timeout_source_new_seconds (seconds);
+  /* Milliseconds: a seconds source may fire up to a second early. */
+  source = g_timeout_source_new (seconds * 1000);
   g_source_set_callback (source, watchdog_fired_cb, wd, NULL);
   wd->timeout_id = g_source_attach (source, g_main_context_get_thread_default ());
   wd->source = source;

@@ -443,6 +443,10 @@ peer_thread (gpointer data)
       g_autofree char *reply = NULL;
 
       g_free (line);
+      /* Silent means silent: a TLS hello may hold a newline and a space
+       * by chance, and must not be answered as if it were a command. */
+      if (peer->script == PEER_SILENT)
+        continue;
       if (words[0] == NULL || words[1] == NULL)
         continue;
       g_strchomp (words[1]);

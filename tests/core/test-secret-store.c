@@ -7,27 +7,9 @@
 
 #include "rs-error.h"
 #include "rs-secret-store.h"
+#include "rs-test-utils.h"
 
 /* Against the real gnome-keyring of the harness session (rs-session-run). */
-
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return *slot;
-}
-
-static void
-store_result_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
 
 static gboolean
 require_session (void)
@@ -47,8 +29,8 @@ lookup (RsAccount  *account,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  rs_secret_store_lookup_password_async (account, NULL, store_result_cb, &result);
-  return rs_secret_store_lookup_password_finish (wait_result (&result), error);
+  rs_secret_store_lookup_password_async (account, NULL, rs_test_result_cb, &result);
+  return rs_secret_store_lookup_password_finish (rs_test_wait_result (&result), error);
 }
 
 static void
@@ -77,11 +59,11 @@ test_save_lookup_delete (void)
   if (!require_session ())
     return;
 
-  rs_secret_store_save_password_async (account, "pa ss\"wörd", NULL, store_result_cb, &saved);
-  g_assert_true (rs_secret_store_save_password_finish (wait_result (&saved), &error));
+  rs_secret_store_save_password_async (account, "pa ss\"wörd", NULL, rs_test_result_cb, &saved);
+  g_assert_true (rs_secret_store_save_password_finish (rs_test_wait_result (&saved), &error));
   g_assert_no_error (error);
-  rs_secret_store_save_password_async (other, "other", NULL, store_result_cb, &saved_other);
-  g_assert_true (rs_secret_store_save_password_finish (wait_result (&saved_other), &error));
+  rs_secret_store_save_password_async (other, "other", NULL, rs_test_result_cb, &saved_other);
+  g_assert_true (rs_secret_store_save_password_finish (rs_test_wait_result (&saved_other), &error));
 
   password = lookup (account, &error);
   g_assert_no_error (error);
@@ -95,8 +77,8 @@ test_save_lookup_delete (void)
   g_assert_error (error, RS_ERROR, RS_ERROR_AUTHENTICATION);
   g_clear_error (&error);
 
-  rs_secret_store_delete_async (rs_account_get_id (account), NULL, store_result_cb, &deleted);
-  g_assert_true (rs_secret_store_delete_finish (wait_result (&deleted), &error));
+  rs_secret_store_delete_async (rs_account_get_id (account), NULL, rs_test_result_cb, &deleted);
+  g_assert_true (rs_secret_store_delete_finish (rs_test_wait_result (&deleted), &error));
   g_assert_no_error (error);
 
   /* Every generation of this account is gone; the other account's stays. */

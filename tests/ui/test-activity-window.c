@@ -17,6 +17,7 @@
 #include "rs-retailsphere-dialog.h"
 #include "rs-secret-store.h"
 #include "rs-window.h"
+#include "rs-test-utils.h"
 #include "ui-test-utils.h"
 
 /* The Activity window, the Retailsphere sign-in and --background, with
@@ -112,24 +113,6 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
@@ -137,7 +120,7 @@ fixture_tear_down (Fixture       *fixture,
 
   g_clear_object (&fixture->account);
   g_clear_object (&fixture->store);
-  remove_tree (fixture->dir);
+  rs_test_remove_tree (fixture->dir);
   g_free (fixture->accounts_path);
   g_free (fixture->store_path);
   g_free (fixture->dir);

@@ -288,41 +288,39 @@ rs_window_show_settings_action (GtkWidget  *widget,
   rs_window_show_settings (RS_WINDOW (widget));
 }
 
-/* Sign in with Email has its dialog; the other sign-in flows arrive in
- * later versions, and until then each says so plainly rather than
- * pretending to work. */
 static void
-rs_window_sign_in_action (GtkWidget  *widget,
-                          const char *action_name,
-                          GVariant   *parameter)
+rs_window_sign_in_email_action (GtkWidget  *widget,
+                                const char *action_name,
+                                GVariant   *parameter)
 {
   RsWindow *self = RS_WINDOW (widget);
-  RsUnavailableFeature feature;
 
-  if (g_str_equal (action_name, "win.sign-in-email"))
-    {
-      gtk_window_present (GTK_WINDOW (rs_email_dialog_new (GTK_WINDOW (self), self->store)));
-      return;
-    }
+  gtk_window_present (GTK_WINDOW (rs_email_dialog_new (GTK_WINDOW (self), self->store)));
+}
 
-  if (g_str_equal (action_name, "win.sign-in-retailsphere"))
-    {
-      RsRetailsphereDialog *dialog;
+static void
+rs_window_sign_in_retailsphere_action (GtkWidget  *widget,
+                                       const char *action_name,
+                                       GVariant   *parameter)
+{
+  RsWindow *self = RS_WINDOW (widget);
+  RsRetailsphereDialog *dialog;
 
-      dialog = rs_retailsphere_dialog_new (GTK_WINDOW (self), rs_window_get_signed_in (self));
-      g_signal_connect_object (dialog, "signed-in",
-                               G_CALLBACK (retailsphere_signed_in_cb), self,
-                               G_CONNECT_SWAPPED);
-      gtk_window_present (GTK_WINDOW (dialog));
-      return;
-    }
+  dialog = rs_retailsphere_dialog_new (GTK_WINDOW (self), rs_window_get_signed_in (self));
+  g_signal_connect_object (dialog, "signed-in",
+                           G_CALLBACK (retailsphere_signed_in_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
 
-  if (g_str_equal (action_name, "win.sign-in-gmail"))
-    feature = RS_UNAVAILABLE_GMAIL_SIGN_IN;
-  else
-    feature = RS_UNAVAILABLE_EMAIL_SIGN_IN;
-
-  rs_window_present_unavailable (RS_WINDOW (widget), feature);
+/* Google sign-in (OAuth) arrives in a later version; until then it says
+ * so plainly rather than pretending to work. */
+static void
+rs_window_sign_in_gmail_action (GtkWidget  *widget,
+                                const char *action_name,
+                                GVariant   *parameter)
+{
+  rs_window_present_unavailable (RS_WINDOW (widget), RS_UNAVAILABLE_GMAIL_SIGN_IN);
 }
 
 static gboolean
@@ -452,13 +450,13 @@ rs_window_class_init (RsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-settings", NULL,
                                    rs_window_show_settings_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in-retailsphere", NULL,
-                                   rs_window_sign_in_action);
+                                   rs_window_sign_in_retailsphere_action);
   gtk_widget_class_install_action (widget_class, "win.sign-out-retailsphere", NULL,
                                    rs_window_sign_out_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in-gmail", NULL,
-                                   rs_window_sign_in_action);
+                                   rs_window_sign_in_gmail_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in-email", NULL,
-                                   rs_window_sign_in_action);
+                                   rs_window_sign_in_email_action);
 }
 
 static void

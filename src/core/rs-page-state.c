@@ -91,23 +91,11 @@ rs_unavailable_message (RsUnavailableFeature   feature,
 
   switch (feature)
     {
-    case RS_UNAVAILABLE_RETAILSPHERE_SIGN_IN:
-      *heading = g_strdup (_("Retailsphere Sign-In Is Not Available Yet"));
-      *body = g_strdup (_("This version of Retailsphere Settings cannot sign in to a "
-                          "Retailsphere account. Nothing was sent anywhere."));
-      break;
-
     case RS_UNAVAILABLE_GMAIL_SIGN_IN:
+    default:
       *heading = g_strdup (_("Gmail Sign-In Is Not Available Yet"));
       *body = g_strdup (_("This version of Retailsphere Settings cannot connect a Gmail "
                           "or Google Workspace mailbox. No account was added."));
-      break;
-
-    case RS_UNAVAILABLE_EMAIL_SIGN_IN:
-    default:
-      *heading = g_strdup (_("Email Sign-In Is Not Available Yet"));
-      *body = g_strdup (_("This version of Retailsphere Settings cannot connect an "
-                          "Outlook, Office 365, Exchange or IMAP mailbox. No account was added."));
       break;
     }
 }

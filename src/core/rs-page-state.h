@@ -20,9 +20,7 @@ typedef struct
 
 typedef enum
 {
-  RS_UNAVAILABLE_RETAILSPHERE_SIGN_IN,
   RS_UNAVAILABLE_GMAIL_SIGN_IN,
-  RS_UNAVAILABLE_EMAIL_SIGN_IN,
 } RsUnavailableFeature;
 
 RsConnectedAppsState *rs_connected_apps_state_new  (guint                  n_accounts);

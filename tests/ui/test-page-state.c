@@ -71,9 +71,7 @@ static void
 test_unavailable_messages (void)
 {
   static const RsUnavailableFeature features[] = {
-    RS_UNAVAILABLE_RETAILSPHERE_SIGN_IN,
     RS_UNAVAILABLE_GMAIL_SIGN_IN,
-    RS_UNAVAILABLE_EMAIL_SIGN_IN,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (features); i++)

@@ -21,22 +21,6 @@ state_label (RsAccount *account)
     }
 }
 
-static const char *
-kind_icon_name (RsAccountKind kind)
-{
-  switch (kind)
-    {
-    case RS_ACCOUNT_KIND_GMAIL:
-    case RS_ACCOUNT_KIND_MICROSOFT:
-    case RS_ACCOUNT_KIND_EXCHANGE:
-    case RS_ACCOUNT_KIND_IMAP:
-    default:
-      /* Provider logos are trademarks we do not ship; a neutral mail icon
-       * with the provider's name in the subtitle says the same. */
-      return "mail-unread-symbolic";
-    }
-}
-
 /**
  * rs_format_time_ago:
  *
@@ -90,7 +74,9 @@ rs_account_status_new (RsAccount *account,
 
   status = g_new0 (RsAccountStatus, 1);
   status->title = g_strdup (rs_account_get_address (account));
-  status->icon_name = g_strdup (kind_icon_name (rs_account_get_kind (account)));
+  /* Provider logos are trademarks we do not ship; a neutral mail icon
+   * with the provider's name in the subtitle says the same. */
+  status->icon_name = g_strdup ("mail-unread-symbolic");
   status->needs_attention = rs_account_get_state (account) == RS_ACCOUNT_STATE_NEEDS_ATTENTION;
 
   detail = rs_account_get_state_detail (account);

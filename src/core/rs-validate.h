@@ -3,6 +3,9 @@
 
 #include <glib.h>
 
+#include "rs-account.h"
+#include "rs-error.h"
+
 G_BEGIN_DECLS
 
 /* Checks for what a user types, shared by the dialog and the CLI.  Each
@@ -21,12 +24,6 @@ gboolean rs_parse_port           (const char  *field,
                                   guint16     *port,
                                   GError     **error);
 
-G_END_DECLS
-
-#include "rs-account.h"
-#include "rs-error.h"
-
-G_BEGIN_DECLS
 
 /* Ports and security kept consistent, as RFC 8314 pairs them:
  * IMAP 993 ↔ TLS, 143 ↔ STARTTLS; SMTP 465 ↔ TLS, 587 ↔ STARTTLS. */

@@ -258,27 +258,20 @@ worker_account_state_changed_cb (RsApplication  *self,
                                  const char     *detail,
                                  RsWorker       *worker)
 {
-  RsAccount *account;
+  GtkWindow *window;
 
   g_assert (RS_IS_APPLICATION (self));
 
-  if (g_strcmp0 (account_id, RS_WORKER_RETAILSPHERE_ID) == 0)
-    {
-      if (state == RS_ACCOUNT_STATE_NEEDS_ATTENTION && detail != NULL)
-        {
-          GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  /* Mail accounts: the worker sets the state on the shared store's
+   * RsAccount itself, and the rows follow it.  Only Retailsphere's own
+   * state, which has no row, needs telling here. */
+  if (g_strcmp0 (account_id, RS_WORKER_RETAILSPHERE_ID) != 0 ||
+      state != RS_ACCOUNT_STATE_NEEDS_ATTENTION || detail == NULL)
+    return;
 
-          if (RS_IS_WINDOW (window))
-            rs_window_add_toast (RS_WINDOW (window), adw_toast_new (detail));
-        }
-      return;
-    }
-
-  /* The rows render the account's state; the worker already set it, and
-   * setting the same state again changes nothing. */
-  account = rs_account_store_lookup (self->store, account_id);
-  if (account != NULL)
-    rs_account_set_state (account, state, detail);
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (RS_IS_WINDOW (window))
+    rs_window_add_toast (RS_WINDOW (window), adw_toast_new (detail));
 }
 
 static void
